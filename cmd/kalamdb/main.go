@@ -1,0 +1,40 @@
+//go:build duckdb_arrow
+
+// Command kalamdb is the KalamDB server: Arrow Flight SQL over a Pebble hot
+// tier, with DuckDB running every query.
+//
+// Flags (each also read from the environment variable in brackets; a flag
+// given on the command line wins):
+//
+//	--data-dir     directory of all data (KALAMDB_DATA_DIR, default ./data)
+//	--flight-addr  Flight SQL listen address (KALAMDB_FLIGHT_ADDR, default 127.0.0.1:50051)
+//	--http-addr    HTTP listen address, /healthz (KALAMDB_HTTP_ADDR, default 127.0.0.1:8080)
+//	--log-level    debug, info, warn or error (KALAMDB_LOG_LEVEL, default info)
+//	--memory-limit DuckDB memory limit, e.g. 4GB (KALAMDB_MEMORY_LIMIT, default DuckDB's)
+//	--threads      DuckDB threads (KALAMDB_THREADS, default all cores)
+//
+// KALAMDB_ROOT_PASSWORD sets root's password; without it root may log in with
+// an empty password from loopback only.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "kalamdb:", err)
+		os.Exit(1)
+	}
+}

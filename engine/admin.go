@@ -1,0 +1,410 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine/duck"
+	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
+)
+
+// admin runs DDL, user management and SHOW/DESCRIBE statements.
+func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement) (*Result, error) {
+	switch st := stmt.(type) {
+	case *sqlparse.CreateNamespace:
+		if err := requireRole(sub, catalog.RoleDBA, "CREATE NAMESPACE"); err != nil {
+			return nil, err
+		}
+		if catalog.IsReservedNamespace(st.Name) {
+			return nil, catalog.Errorf(catalog.KindInvalid, "namespace name %s is reserved", st.Name)
+		}
+		now := e.opts.Now().UTC()
+		created, err := e.reg.createNamespace(&catalog.Namespace{ID: st.Name, CreatedAt: now, Options: map[string]string{}}, st.IfNotExists)
+		if err != nil {
+			return nil, err
+		}
+		if !created {
+			return messageResult(fmt.Sprintf("Namespace %s already exists", st.Name)), nil
+		}
+		return messageResult(fmt.Sprintf("Namespace %s created", st.Name)), nil
+	case *sqlparse.DropNamespace:
+		if err := requireRole(sub, catalog.RoleDBA, "DROP NAMESPACE"); err != nil {
+			return nil, err
+		}
+		if _, ok := e.reg.namespace(st.Name); !ok && st.IfExists {
+			return messageResult(fmt.Sprintf("Namespace %s does not exist", st.Name)), nil
+		}
+		dropped, err := e.reg.dropNamespace(st.Name, st.Cascade)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range dropped {
+			if err := e.hot.DropTable(ctx, t.StoreID); err != nil {
+				return nil, fmt.Errorf("drop rows of %s: %w", t.ID, err)
+			}
+		}
+		return messageResult(fmt.Sprintf("Namespace %s dropped", st.Name)), nil
+	case *sqlparse.ShowNamespaces:
+		return e.showNamespaces()
+	case *sqlparse.ShowTables:
+		ns := st.Namespace
+		if ns != "" {
+			if _, ok := e.reg.namespace(ns); !ok && ns != catalog.SystemNamespace {
+				return nil, catalog.Errorf(catalog.KindNotFound, "namespace %s does not exist", ns)
+			}
+		}
+		return e.showTables(ns)
+	case *sqlparse.DescribeTable:
+		t, err := e.describeTarget(sub, st.Table)
+		if err != nil {
+			return nil, err
+		}
+		return describeTable(t)
+	case *sqlparse.CreateTable:
+		return e.createTable(sub, st)
+	case *sqlparse.DropTable:
+		if err := requireRole(sub, catalog.RoleDBA, "DROP TABLE"); err != nil {
+			return nil, err
+		}
+		t, err := e.tableRef(sub, st.Table)
+		if err != nil {
+			if st.IfExists && catalog.KindOf(err) == catalog.KindNotFound {
+				return messageResult("Table does not exist"), nil
+			}
+			return nil, err
+		}
+		if _, err := e.reg.dropTable(t.ID); err != nil {
+			return nil, err
+		}
+		if err := e.hot.DropTable(ctx, t.StoreID); err != nil {
+			return nil, fmt.Errorf("drop rows of %s: %w", t.ID, err)
+		}
+		return messageResult(fmt.Sprintf("Table %s dropped", t.ID)), nil
+	case *sqlparse.AlterTable:
+		return e.alterTable(sub, st)
+	case *sqlparse.CreateUser:
+		if err := requireRole(sub, catalog.RoleDBA, "CREATE USER"); err != nil {
+			return nil, err
+		}
+		if st.Role > sub.role {
+			return nil, permissionDenied("role %s may not create a user with role %s", sub.role, st.Role)
+		}
+		if u, ok := e.users.GetUser(st.Name); ok && u.DeletedAt == nil && st.IfNotExists {
+			return messageResult(fmt.Sprintf("User %s already exists", st.Name)), nil
+		}
+		if err := e.users.CreateUser(st.Name, st.Password, st.Role, st.Email); err != nil {
+			return nil, err
+		}
+		return messageResult(fmt.Sprintf("User %s created", st.Name)), nil
+	case *sqlparse.AlterUser:
+		if st.Name != sub.actor {
+			if err := requireRole(sub, catalog.RoleDBA, "ALTER USER of another user"); err != nil {
+				return nil, err
+			}
+		}
+		if _, ok := e.users.GetUser(st.Name); !ok {
+			return nil, catalog.Errorf(catalog.KindNotFound, "user %s does not exist", st.Name)
+		}
+		if st.Password != nil {
+			if err := e.users.SetPassword(st.Name, *st.Password); err != nil {
+				return nil, err
+			}
+		}
+		if st.Role != nil {
+			if err := requireRole(sub, catalog.RoleDBA, "ALTER USER SET ROLE"); err != nil {
+				return nil, err
+			}
+			if *st.Role > sub.role {
+				return nil, permissionDenied("role %s may not grant role %s", sub.role, *st.Role)
+			}
+			if err := e.users.SetRole(st.Name, *st.Role); err != nil {
+				return nil, err
+			}
+		}
+		if st.Email != nil {
+			if err := e.users.SetEmail(st.Name, *st.Email); err != nil {
+				return nil, err
+			}
+		}
+		return messageResult(fmt.Sprintf("User %s altered", st.Name)), nil
+	case *sqlparse.DropUser:
+		if err := requireRole(sub, catalog.RoleDBA, "DROP USER"); err != nil {
+			return nil, err
+		}
+		if u, ok := e.users.GetUser(st.Name); (!ok || u.DeletedAt != nil) && st.IfExists {
+			return messageResult(fmt.Sprintf("User %s does not exist", st.Name)), nil
+		}
+		if err := e.users.DropUser(st.Name); err != nil {
+			return nil, err
+		}
+		return messageResult(fmt.Sprintf("User %s dropped", st.Name)), nil
+	case *sqlparse.Begin, *sqlparse.Commit, *sqlparse.Rollback:
+		return nil, catalog.Errorf(catalog.KindInvalid, "transactions are not supported yet; each statement commits on its own")
+	case *sqlparse.StorageFlush, *sqlparse.StorageCompact, *sqlparse.KillJob, *sqlparse.Subscribe, *sqlparse.ShowStats:
+		return nil, catalog.Errorf(catalog.KindInvalid, "%T is not supported yet", stmt)
+	}
+	return nil, catalog.Errorf(catalog.KindInvalid, "unsupported statement %T", stmt)
+}
+
+// describeTarget resolves DESCRIBE's table, including system tables.
+func (e *Engine) describeTarget(sub subject, ref sqlparse.TableRef) (*catalog.TableDef, error) {
+	id, err := e.resolveTable(sub, string(ref.Namespace), string(ref.Name))
+	if err != nil {
+		return nil, err
+	}
+	if id.Namespace == catalog.SystemNamespace {
+		st, ok := systemTables[id.Name]
+		if !ok {
+			return nil, catalog.Errorf(catalog.KindNotFound, "table %s does not exist", id)
+		}
+		return (&catalog.TableDef{ID: id, Type: catalog.TableSystem, Columns: st.columns}).Seal(), nil
+	}
+	return e.tableRef(sub, ref)
+}
+
+func (e *Engine) createTable(sub subject, st *sqlparse.CreateTable) (*Result, error) {
+	ns := st.Table.Namespace
+	if ns == "" {
+		ns = sub.ns
+		if ns == "" {
+			return nil, catalog.Errorf(catalog.KindInvalid, "no namespace selected: qualify the table as namespace.table or run USE namespace")
+		}
+	}
+	if ns == catalog.SystemNamespace {
+		return nil, permissionDenied("tables cannot be created in namespace system")
+	}
+	typ := st.Type
+	if typ == 0 {
+		typ = catalog.TableShared
+	}
+	if typ == catalog.TableShared {
+		if err := requireRole(sub, catalog.RoleService, "CREATE SHARED TABLE"); err != nil {
+			return nil, err
+		}
+	}
+	if len(st.Columns) == 0 {
+		return nil, catalog.Errorf(catalog.KindInvalid, "a table needs at least one column")
+	}
+	now := e.opts.Now().UTC()
+	t := &catalog.TableDef{
+		ID:        catalog.TableID{Namespace: ns, Name: st.Table.Name},
+		Type:      typ,
+		Version:   1,
+		Options:   map[string]string{},
+		StorageID: "local",
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	seen := map[string]bool{}
+	for _, cd := range st.Columns {
+		name := strings.ToLower(cd.Name)
+		if seen[name] {
+			return nil, catalog.Errorf(catalog.KindInvalid, "column %s is defined more than once", cd.Name)
+		}
+		seen[name] = true
+		if strings.HasPrefix(name, "_") && (name == catalog.SeqColumn || name == catalog.DeletedColumn || strings.HasPrefix(name, "__kdb")) {
+			return nil, catalog.Errorf(catalog.KindInvalid, "column name %s is reserved", cd.Name)
+		}
+		t.NextColumnID++
+		col := catalog.Column{ID: t.NextColumnID, Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull || cd.PrimaryKey, PrimaryKey: cd.PrimaryKey, Default: cd.Default}
+		if err := e.checkDefault(col); err != nil {
+			return nil, err
+		}
+		t.Columns = append(t.Columns, col)
+	}
+	if typ != catalog.TableStream && t.PrimaryKeyIndex() < 0 {
+		return nil, catalog.Errorf(catalog.KindInvalid, "%s tables need a PRIMARY KEY column", typ)
+	}
+	if err := applyTableOptions(t, st.Options); err != nil {
+		return nil, err
+	}
+	created, err := e.reg.createTable(t, st.IfNotExists)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		return messageResult(fmt.Sprintf("Table %s already exists", t.ID)), nil
+	}
+	return messageResult(fmt.Sprintf("Table %s created", t.ID)), nil
+}
+
+func applyTableOptions(t *catalog.TableDef, opts []sqlparse.Option) error {
+	for _, o := range opts {
+		t.Options[o.Key] = o.Value
+		switch o.Key {
+		case "TTL_SECONDS":
+			n, err := strconv.ParseInt(o.Value, 10, 64)
+			if err != nil || n <= 0 {
+				return catalog.Errorf(catalog.KindInvalid, "TTL_SECONDS must be a positive integer, got %q", o.Value)
+			}
+			if t.Type != catalog.TableStream {
+				return catalog.Errorf(catalog.KindInvalid, "TTL_SECONDS applies to STREAM tables only")
+			}
+			t.TTLSeconds = n
+		case "ACCESS_LEVEL":
+			if t.Type != catalog.TableShared {
+				return catalog.Errorf(catalog.KindInvalid, "ACCESS_LEVEL applies to SHARED tables only")
+			}
+			a, err := catalog.ParseAccessLevel(o.Value)
+			if err != nil {
+				return err
+			}
+			t.AccessLevel = a
+		case "FLUSH_POLICY":
+			if err := validateFlushPolicy(o.Value); err != nil {
+				return err
+			}
+			t.FlushPolicy = o.Value
+		case "STORAGE_ID":
+			if o.Value != "local" {
+				return catalog.Errorf(catalog.KindNotFound, "storage %s does not exist", o.Value)
+			}
+			t.StorageID = o.Value
+		case "USE_USER_STORAGE", "DELETED_RETENTION_HOURS", "TYPE":
+		default:
+			return catalog.Errorf(catalog.KindInvalid, "unknown table option %s", o.Key)
+		}
+	}
+	if t.Type == catalog.TableStream && t.TTLSeconds == 0 {
+		return catalog.Errorf(catalog.KindInvalid, "STREAM tables need WITH (TTL_SECONDS=n)")
+	}
+	return nil
+}
+
+// validateFlushPolicy accepts 'rows:N', 'interval:S' or both, comma-separated.
+func validateFlushPolicy(p string) error {
+	for _, part := range strings.Split(p, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), ":")
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if !ok || err != nil || n <= 0 {
+			return catalog.Errorf(catalog.KindInvalid, "invalid FLUSH_POLICY %q: want 'rows:N', 'interval:S' or both", p)
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "rows":
+			if n >= 1_000_000 {
+				return catalog.Errorf(catalog.KindInvalid, "FLUSH_POLICY rows must be below 1000000")
+			}
+		case "interval":
+			if n >= 86_400 {
+				return catalog.Errorf(catalog.KindInvalid, "FLUSH_POLICY interval must be below 86400 seconds")
+			}
+		default:
+			return catalog.Errorf(catalog.KindInvalid, "invalid FLUSH_POLICY %q: want 'rows:N', 'interval:S' or both", p)
+		}
+	}
+	return nil
+}
+
+// checkDefault verifies a default fits the column type: literals are cast by
+// DuckDB once, generated defaults need a compatible type.
+func (e *Engine) checkDefault(c catalog.Column) error {
+	k := c.Type.Kind
+	switch c.Default.Kind {
+	case catalog.DefaultNone:
+		return nil
+	case catalog.DefaultSnowflakeID:
+		if k != catalog.TypeBigInt && k != catalog.TypeText {
+			return catalog.Errorf(catalog.KindInvalid, "SNOWFLAKE_ID() default needs a BIGINT or TEXT column, %s is %s", c.Name, c.Type)
+		}
+	case catalog.DefaultUUIDv7:
+		if k != catalog.TypeUUID && k != catalog.TypeText {
+			return catalog.Errorf(catalog.KindInvalid, "UUID_V7() default needs a UUID or TEXT column, %s is %s", c.Name, c.Type)
+		}
+	case catalog.DefaultULID, catalog.DefaultCurrentUser:
+		if k != catalog.TypeText {
+			return catalog.Errorf(catalog.KindInvalid, "%s default needs a TEXT column, %s is %s", c.Default, c.Name, c.Type)
+		}
+	case catalog.DefaultNow:
+		if k != catalog.TypeTimestamp && k != catalog.TypeDate && k != catalog.TypeText {
+			return catalog.Errorf(catalog.KindInvalid, "NOW() default needs a TIMESTAMP, DATE or TEXT column, %s is %s", c.Name, c.Type)
+		}
+	case catalog.DefaultLiteral:
+		c2, err := e.conn()
+		if err != nil {
+			return err
+		}
+		err = c2.Exec(fmt.Sprintf("SELECT CAST(%s AS %s)", c.Default.Literal, c.Type.DuckDBType()))
+		e.release(c2, false)
+		if err != nil {
+			return catalog.Errorf(catalog.KindInvalid, "default %s does not fit column %s %s: %v", c.Default.Literal, c.Name, c.Type, err)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, error) {
+	t, err := e.tableRef(sub, st.Table)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireRole(sub, catalog.RoleDBA, "ALTER TABLE"); err != nil {
+		return nil, err
+	}
+	nt := t.Clone()
+	nt.Version++
+	nt.UpdatedAt = e.opts.Now().UTC()
+	var msg string
+	switch st.Op {
+	case sqlparse.AlterAddColumn:
+		cd := st.Column
+		if nt.ColumnIndex(cd.Name) >= 0 {
+			return nil, catalog.Errorf(catalog.KindAlreadyExists, "column %s already exists in %s", cd.Name, t.ID)
+		}
+		if cd.PrimaryKey {
+			return nil, catalog.Errorf(catalog.KindInvalid, "cannot add a primary key column")
+		}
+		if cd.NotNull && cd.Default.Kind == catalog.DefaultNone {
+			return nil, catalog.Errorf(catalog.KindInvalid, "a NOT NULL column added to an existing table needs a DEFAULT")
+		}
+		nt.NextColumnID++
+		col := catalog.Column{ID: nt.NextColumnID, Name: cd.Name, Type: cd.Type, NotNull: false, Default: cd.Default}
+		if err := e.checkDefault(col); err != nil {
+			return nil, err
+		}
+		nt.Columns = append(nt.Columns, col)
+		msg = fmt.Sprintf("Column %s added to %s", cd.Name, t.ID)
+	case sqlparse.AlterDropColumn:
+		i := nt.ColumnIndex(st.Name)
+		if i < 0 {
+			return nil, catalog.Errorf(catalog.KindNotFound, "column %s does not exist in %s", st.Name, t.ID)
+		}
+		if nt.Columns[i].PrimaryKey {
+			return nil, catalog.Errorf(catalog.KindInvalid, "cannot drop primary key column %s", st.Name)
+		}
+		if len(nt.Columns) == 1 {
+			return nil, catalog.Errorf(catalog.KindInvalid, "cannot drop the last column of %s", t.ID)
+		}
+		nt.Columns = append(nt.Columns[:i], nt.Columns[i+1:]...)
+		msg = fmt.Sprintf("Column %s dropped from %s", st.Name, t.ID)
+	case sqlparse.AlterRenameColumn:
+		i := nt.ColumnIndex(st.Name)
+		if i < 0 {
+			return nil, catalog.Errorf(catalog.KindNotFound, "column %s does not exist in %s", st.Name, t.ID)
+		}
+		if j := nt.ColumnIndex(st.NewName); j >= 0 && j != i {
+			return nil, catalog.Errorf(catalog.KindAlreadyExists, "column %s already exists in %s", st.NewName, t.ID)
+		}
+		nt.Columns[i].Name = st.NewName
+		msg = fmt.Sprintf("Column %s renamed to %s in %s", st.Name, st.NewName, t.ID)
+	case sqlparse.AlterSetAccessLevel:
+		if nt.Type != catalog.TableShared {
+			return nil, catalog.Errorf(catalog.KindInvalid, "ACCESS LEVEL applies to SHARED tables only")
+		}
+		nt.AccessLevel = st.AccessLevel
+		nt.Options["ACCESS_LEVEL"] = st.AccessLevel.String()
+		msg = fmt.Sprintf("Access level of %s set to %s", t.ID, st.AccessLevel)
+	default:
+		return nil, catalog.Errorf(catalog.KindInvalid, "unsupported ALTER TABLE operation")
+	}
+	if err := e.reg.replaceTable(nt); err != nil {
+		return nil, err
+	}
+	return messageResult(msg), nil
+}
+
+var _ = duck.QuoteIdent

@@ -1,0 +1,478 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine/duck"
+	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
+	"github.com/kalamdb/kalamdb-go/internal/idgen"
+)
+
+// insert evaluates the VALUES or SELECT source in DuckDB (cast to the
+// table's column types, literal defaults applied), fills generated defaults,
+// checks constraints and writes all rows in one durable batch.
+func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, params []any) (*Result, error) {
+	t, err := e.tableRef(sub, st.Table)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWrite(sub, t); err != nil {
+		return nil, err
+	}
+	given := make([]int, len(t.Columns)) // position in the source, or -1
+	for i := range given {
+		given[i] = -1
+	}
+	names := st.Columns
+	if len(names) == 0 {
+		for _, c := range t.Columns {
+			names = append(names, c.Name)
+		}
+	}
+	for pos, n := range names {
+		i := t.ColumnIndex(n)
+		if i < 0 {
+			return nil, catalog.Errorf(catalog.KindInvalid, "column %s does not exist in table %s", n, t.ID)
+		}
+		if given[i] >= 0 {
+			return nil, catalog.Errorf(catalog.KindInvalid, "column %s is given more than once", n)
+		}
+		given[i] = pos
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, c := range t.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch {
+		case given[i] >= 0:
+			fmt.Fprintf(&b, "CAST(__kdb_src.__kdb_c%d AS %s)", given[i], c.Type.DuckDBType())
+		case c.Default.Kind == catalog.DefaultLiteral:
+			fmt.Fprintf(&b, "CAST(%s AS %s)", c.Default.Literal, c.Type.DuckDBType())
+		default:
+			fmt.Fprintf(&b, "CAST(NULL AS %s)", c.Type.DuckDBType())
+		}
+		b.WriteString(" AS ")
+		b.WriteString(duck.QuoteIdent(c.Name))
+	}
+	b.WriteString(" FROM (")
+	b.WriteString(st.Source)
+	b.WriteString(") AS __kdb_src(")
+	for pos := range names {
+		if pos > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "__kdb_c%d", pos)
+	}
+	b.WriteString(")")
+	_, recs, err := e.queryAll(ctx, sub, b.String(), params, nil)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := e.tableRecord(t, recs)
+	releaseAll(recs)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Release()
+	n := rec.NumRows()
+	if n > 0 {
+		rec, err = e.fillDefaults(sub, t, rec, given)
+		if err != nil {
+			return nil, err
+		}
+		defer rec.Release()
+		if err := checkConstraints(t, rec); err != nil {
+			return nil, err
+		}
+		seqs := e.seq.NextN(int(n), nil)
+		if err := e.hot.Insert(ctx, t, partition(sub, t), rec, seqs); err != nil {
+			return nil, err
+		}
+		if st.Returning != "" {
+			return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
+		}
+	}
+	return affectedResult(n), nil
+}
+
+// update evaluates the new row versions in DuckDB and writes them.
+func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, params []any) (*Result, error) {
+	t, err := e.tableRef(sub, st.Table)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWrite(sub, t); err != nil {
+		return nil, err
+	}
+	pk := t.PrimaryKeyIndex()
+	if pk < 0 {
+		return nil, catalog.Errorf(catalog.KindInvalid, "UPDATE needs a primary key; table %s has none", t.ID)
+	}
+	exprs := make([]string, len(t.Columns))
+	for _, a := range st.Set {
+		i := t.ColumnIndex(a.Column)
+		if i < 0 {
+			return nil, catalog.Errorf(catalog.KindInvalid, "column %s does not exist in table %s", a.Column, t.ID)
+		}
+		if i == pk {
+			return nil, catalog.Errorf(catalog.KindInvalid, "cannot update primary key column %s", t.Columns[i].Name)
+		}
+		if exprs[i] != "" {
+			return nil, catalog.Errorf(catalog.KindInvalid, "column %s is assigned more than once", a.Column)
+		}
+		exprs[i] = a.Expr
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, c := range t.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if exprs[i] != "" {
+			fmt.Fprintf(&b, "CAST((%s) AS %s) AS %s", exprs[i], c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
+		} else {
+			b.WriteString(duck.QuoteIdent(c.Name))
+		}
+	}
+	writeFromWhere(&b, t, st.Alias, st.Where)
+	_, recs, err := e.queryAll(ctx, sub, b.String(), params, nil)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := e.tableRecord(t, recs)
+	releaseAll(recs)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Release()
+	n := rec.NumRows()
+	if n == 0 {
+		return affectedResult(0), nil
+	}
+	if err := checkConstraints(t, rec); err != nil {
+		return nil, err
+	}
+	seqs := e.seq.NextN(int(n), nil)
+	if err := e.hot.Upsert(ctx, t, partition(sub, t), rec, seqs); err != nil {
+		return nil, err
+	}
+	if st.Returning != "" {
+		return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
+	}
+	return affectedResult(n), nil
+}
+
+// delete finds the matching keys in DuckDB and writes tombstones.
+func (e *Engine) delete(ctx context.Context, sub subject, st *sqlparse.Delete, params []any) (*Result, error) {
+	t, err := e.tableRef(sub, st.Table)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWrite(sub, t); err != nil {
+		return nil, err
+	}
+	pk := t.PrimaryKeyIndex()
+	keyCol := catalog.SeqColumn
+	if pk >= 0 {
+		keyCol = t.Columns[pk].Name
+	}
+	var b strings.Builder
+	if st.Returning != "" {
+		b.WriteString("SELECT *")
+	} else {
+		b.WriteString("SELECT " + duck.QuoteIdent(keyCol))
+	}
+	writeFromWhere(&b, t, st.Alias, st.Where)
+	schema, recs, err := e.queryAll(ctx, sub, b.String(), params, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseAll(recs)
+	keyIdx := schema.FieldIndices(keyCol)
+	if len(keyIdx) == 0 {
+		return nil, fmt.Errorf("delete from %s: key column %s missing from result", t.ID, keyCol)
+	}
+	var parts []arrow.Array
+	var n int64
+	for _, r := range recs {
+		parts = append(parts, r.Column(keyIdx[0]))
+		n += r.NumRows()
+	}
+	if n == 0 {
+		return affectedResult(0), nil
+	}
+	keys, err := array.Concatenate(parts, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("collect keys to delete: %w", err)
+	}
+	defer keys.Release()
+	seqs := e.seq.NextN(int(n), nil)
+	deleted, err := e.hot.Delete(ctx, t, partition(sub, t), keys, seqs)
+	if err != nil {
+		return nil, err
+	}
+	if st.Returning != "" {
+		full, err := concatRecords(schema, recs)
+		if err != nil {
+			return nil, err
+		}
+		defer full.Release()
+		res, err := e.query(ctx, sub, "SELECT "+st.Returning+" FROM "+quoteTable(t.ID), params,
+			map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}})
+		if err != nil {
+			return nil, err
+		}
+		res.RowsAffected = deleted
+		return res, nil
+	}
+	return affectedResult(deleted), nil
+}
+
+func quoteTable(id catalog.TableID) string {
+	return duck.QuoteIdent(string(id.Namespace)) + "." + duck.QuoteIdent(string(id.Name))
+}
+
+func writeFromWhere(b *strings.Builder, t *catalog.TableDef, alias, where string) {
+	b.WriteString(" FROM ")
+	b.WriteString(quoteTable(t.ID))
+	b.WriteString(" AS ")
+	if alias == "" {
+		alias = string(t.ID.Name)
+	}
+	b.WriteString(duck.QuoteIdent(alias))
+	if where != "" {
+		b.WriteString(" WHERE ")
+		b.WriteString(where)
+	}
+}
+
+// returning evaluates a RETURNING list over the rows just written.
+func (e *Engine) returning(ctx context.Context, sub subject, t *catalog.TableDef, rec arrow.RecordBatch, seqs []int64, list string, params []any) (*Result, error) {
+	sb := array.NewInt64Builder(memory.DefaultAllocator)
+	sb.AppendValues(seqs, nil)
+	seqCol := sb.NewArray()
+	sb.Release()
+	defer seqCol.Release()
+	cols := append(append([]arrow.Array(nil), rec.Columns()...), seqCol)
+	full := array.NewRecordBatch(t.ArrowSchema(), cols, rec.NumRows())
+	defer full.Release()
+	res, err := e.query(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
+		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}})
+	if err != nil {
+		return nil, err
+	}
+	res.RowsAffected = rec.NumRows()
+	return res, nil
+}
+
+// tableRecord concatenates DuckDB's batches into one record with the table's
+// user schema.
+func (e *Engine) tableRecord(t *catalog.TableDef, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	schema := t.UserSchema()
+	cols := make([]arrow.Array, len(t.Columns))
+	var n int64
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, 0, len(recs))
+		for _, r := range recs {
+			if !arrow.TypeEqual(r.Column(i).DataType(), schema.Field(i).Type) {
+				for _, c := range cols[:i] {
+					c.Release()
+				}
+				return nil, fmt.Errorf("column %s: DuckDB produced %s, want %s", t.Columns[i].Name, r.Column(i).DataType(), schema.Field(i).Type)
+			}
+			parts = append(parts, r.Column(i))
+		}
+		var col arrow.Array
+		if len(parts) == 0 {
+			col = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(i).Type, 0)
+		} else {
+			var err error
+			col, err = array.Concatenate(parts, memory.DefaultAllocator)
+			if err != nil {
+				for _, c := range cols[:i] {
+					c.Release()
+				}
+				return nil, fmt.Errorf("collect rows: %w", err)
+			}
+		}
+		cols[i] = col
+	}
+	out := array.NewRecordBatch(schema, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}
+
+func concatRecords(schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, schema.NumFields())
+	var n int64
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		var col arrow.Array
+		var err error
+		if len(parts) == 0 {
+			col = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(i).Type, 0)
+		} else if col, err = array.Concatenate(parts, memory.DefaultAllocator); err != nil {
+			for _, c := range cols[:i] {
+				c.Release()
+			}
+			return nil, fmt.Errorf("collect rows: %w", err)
+		}
+		cols[i] = col
+	}
+	out := array.NewRecordBatch(schema, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}
+
+// fillDefaults replaces the columns not given by the INSERT whose default is
+// generated (SNOWFLAKE_ID, UUID_V7, ULID, NOW, CURRENT_USER).
+func (e *Engine) fillDefaults(sub subject, t *catalog.TableDef, rec arrow.RecordBatch, given []int) (arrow.RecordBatch, error) {
+	cols := append([]arrow.Array(nil), rec.Columns()...)
+	n := int(rec.NumRows())
+	var made []arrow.Array
+	defer func() {
+		for _, m := range made {
+			m.Release()
+		}
+	}()
+	now := e.opts.Now()
+	for i, c := range t.Columns {
+		if given[i] >= 0 || c.Default.Kind == catalog.DefaultNone || c.Default.Kind == catalog.DefaultLiteral {
+			continue
+		}
+		bld := array.NewBuilder(memory.DefaultAllocator, c.Type.ArrowType())
+		for r := 0; r < n; r++ {
+			var err error
+			switch c.Default.Kind {
+			case catalog.DefaultSnowflakeID:
+				err = appendGenerated(bld, e.seq.Next(), "")
+			case catalog.DefaultUUIDv7:
+				err = appendGenerated(bld, 0, idgen.UUIDv7(now))
+			case catalog.DefaultULID:
+				err = appendGenerated(bld, 0, idgen.ULID(now))
+			case catalog.DefaultCurrentUser:
+				err = appendGenerated(bld, 0, string(sub.user))
+			case catalog.DefaultNow:
+				err = appendNow(bld, now)
+			}
+			if err != nil {
+				bld.Release()
+				return nil, catalog.Errorf(catalog.KindInvalid, "default of column %s: %v", c.Name, err)
+			}
+		}
+		arr := bld.NewArray()
+		bld.Release()
+		made = append(made, arr)
+		cols[i] = arr
+	}
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows()), nil
+}
+
+func appendGenerated(b array.Builder, n int64, s string) error {
+	switch bb := b.(type) {
+	case *array.Int64Builder:
+		bb.Append(n)
+	case *array.StringBuilder:
+		if s == "" {
+			s = strconv.FormatInt(n, 10)
+		}
+		bb.Append(s)
+	default:
+		return fmt.Errorf("cannot store a generated value in %s", b.Type())
+	}
+	return nil
+}
+
+func appendNow(b array.Builder, now time.Time) error {
+	switch bb := b.(type) {
+	case *array.TimestampBuilder:
+		bb.Append(arrow.Timestamp(now.UnixMicro()))
+	case *array.Date32Builder:
+		bb.Append(arrow.Date32FromTime(now.UTC()))
+	case *array.StringBuilder:
+		bb.Append(now.UTC().Format(time.RFC3339Nano))
+	default:
+		return fmt.Errorf("cannot store NOW() in %s", b.Type())
+	}
+	return nil
+}
+
+// checkConstraints enforces NOT NULL (and the primary key) and UUID format.
+func checkConstraints(t *catalog.TableDef, rec arrow.RecordBatch) error {
+	for i, c := range t.Columns {
+		col := rec.Column(i)
+		if (c.NotNull || c.PrimaryKey) && col.NullN() > 0 {
+			return catalog.Errorf(catalog.KindInvalid, "null value in column %s violates not-null constraint", c.Name)
+		}
+		if c.Type.Kind == catalog.TypeUUID {
+			s := col.(*array.String)
+			for r := 0; r < s.Len(); r++ {
+				if s.IsValid(r) && !idgen.ValidUUID(s.Value(r)) {
+					return catalog.Errorf(catalog.KindInvalid, "invalid UUID %q for column %s", s.Value(r), c.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// keyArray builds an array of primary-key values from constant text; ok is
+// false when a value does not convert (the caller then scans).
+func keyArray(t *catalog.TableDef, keys []string) (arrow.Array, bool) {
+	c := t.Columns[t.PrimaryKeyIndex()]
+	b := array.NewBuilder(memory.DefaultAllocator, c.Type.ArrowType())
+	defer b.Release()
+	for _, k := range keys {
+		switch bb := b.(type) {
+		case *array.Int64Builder:
+			v, err := strconv.ParseInt(k, 10, 64)
+			if err != nil {
+				return nil, false
+			}
+			bb.Append(v)
+		case *array.Int32Builder:
+			v, err := strconv.ParseInt(k, 10, 32)
+			if err != nil {
+				return nil, false
+			}
+			bb.Append(int32(v))
+		case *array.Int16Builder:
+			v, err := strconv.ParseInt(k, 10, 16)
+			if err != nil {
+				return nil, false
+			}
+			bb.Append(int16(v))
+		case *array.StringBuilder:
+			bb.Append(k)
+		default:
+			return nil, false
+		}
+	}
+	return b.NewArray(), true
+}

@@ -1,0 +1,240 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine/duck"
+	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
+	"github.com/kalamdb/kalamdb-go/internal/idgen"
+)
+
+// Options configure the engine. The zero value is usable.
+type Options struct {
+	// Threads is DuckDB's thread count (0 = number of cores).
+	Threads int
+	// MemoryLimit is DuckDB's memory_limit (e.g. "4GB"; "" = DuckDB default).
+	MemoryLimit string
+	// ColdDir is the only directory DuckDB may read files from.
+	ColdDir string
+	// MaxIdleConns bounds the idle DuckDB connections kept (default 16).
+	MaxIdleConns int
+	// NodeID goes into every _seq (default 1).
+	NodeID uint16
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger (nil = discard).
+	Logger *slog.Logger
+}
+
+func (o *Options) ensureDefaults() {
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = 16
+	}
+	if o.NodeID == 0 {
+		o.NodeID = 1
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Engine executes SQL for sessions. Safe for concurrent use.
+type Engine struct {
+	opts  Options
+	log   *slog.Logger
+	hot   HotStore
+	users Users
+	reg   *registry
+	db    *duck.DB
+	seq   *idgen.Snowflake
+
+	idle chan *duck.Conn
+
+	closeOnce sync.Once
+}
+
+// Open starts the engine over the hot store and user service.
+func Open(hot HotStore, users Users, opts Options) (*Engine, error) {
+	opts.ensureDefaults()
+	reg, err := openRegistry(hot)
+	if err != nil {
+		return nil, fmt.Errorf("open catalog: %w", err)
+	}
+	var dirs []string
+	if opts.ColdDir != "" {
+		dirs = append(dirs, opts.ColdDir)
+	}
+	db, err := duck.Open(duck.Options{Threads: opts.Threads, MemoryLimit: opts.MemoryLimit, AllowedDirs: dirs})
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	e := &Engine{
+		opts:  opts,
+		log:   opts.Logger,
+		hot:   hot,
+		users: users,
+		reg:   reg,
+		db:    db,
+		seq:   idgen.NewSnowflake(opts.NodeID, opts.Now),
+		idle:  make(chan *duck.Conn, opts.MaxIdleConns),
+	}
+	return e, nil
+}
+
+// Close releases DuckDB. Results must be closed first. Idempotent.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		for {
+			select {
+			case c := <-e.idle:
+				c.Close()
+				continue
+			default:
+			}
+			break
+		}
+		_ = e.db.Close()
+	})
+	return nil
+}
+
+// DuckDBVersion is the linked DuckDB library's version.
+func DuckDBVersion() string { return duck.Version() }
+
+func (e *Engine) conn() (*duck.Conn, error) {
+	select {
+	case c := <-e.idle:
+		return c, nil
+	default:
+	}
+	c, err := e.db.Connect()
+	if err != nil {
+		return nil, catalog.WrapKind(catalog.KindUnavailable, err, "no database connection available")
+	}
+	return c, nil
+}
+
+// release returns a connection to the pool; broken ones are closed.
+func (e *Engine) release(c *duck.Conn, broken bool) {
+	if broken {
+		c.Close()
+		return
+	}
+	select {
+	case e.idle <- c:
+	default:
+		c.Close()
+	}
+}
+
+// Execute runs one statement for the session. DDL and DML take effect before
+// it returns; a query's rows stream from the returned Result, which the caller
+// must Close. params bind $1… in SELECT and DML statements.
+func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params ...any) (*Result, error) {
+	stmt, err := sqlparse.Parse(sql)
+	if err != nil {
+		return nil, parseError(err)
+	}
+	sub := subject{user: s.User, role: s.Role, actor: s.User, ns: s.Namespace()}
+	if ea, ok := stmt.(*sqlparse.ExecuteAs); ok {
+		target, err := e.impersonate(s, ea.User)
+		if err != nil {
+			return nil, err
+		}
+		sub.user, sub.role = target.ID, target.Role
+		stmt = ea.Stmt
+	}
+	return e.run(ctx, s, sub, stmt, params)
+}
+
+func parseError(err error) error {
+	var fe *sqlparse.ForbiddenError
+	if errors.As(err, &fe) {
+		return catalog.WrapKind(catalog.KindPermission, err, "")
+	}
+	return catalog.WrapKind(catalog.KindInvalid, err, "")
+}
+
+func (e *Engine) run(ctx context.Context, s *Session, sub subject, stmt sqlparse.Statement, params []any) (*Result, error) {
+	switch st := stmt.(type) {
+	case *sqlparse.Select:
+		return e.query(ctx, sub, st.SQL, params, nil)
+	case *sqlparse.Insert:
+		return e.insert(ctx, sub, st, params)
+	case *sqlparse.Update:
+		return e.update(ctx, sub, st, params)
+	case *sqlparse.Delete:
+		return e.delete(ctx, sub, st, params)
+	case *sqlparse.Use:
+		if _, ok := e.reg.namespace(st.Namespace); !ok && st.Namespace != catalog.SystemNamespace {
+			return nil, catalog.Errorf(catalog.KindNotFound, "namespace %s does not exist", st.Namespace)
+		}
+		s.SetNamespace(st.Namespace)
+		return messageResult(fmt.Sprintf("Using namespace %s", st.Namespace)), nil
+	case *sqlparse.ExecuteAs:
+		return nil, catalog.Errorf(catalog.KindInvalid, "EXECUTE AS cannot be nested")
+	}
+	return e.admin(ctx, sub, stmt)
+}
+
+// resolveTable maps a (schema, name) reference to a TableID using the
+// subject's default namespace.
+func (e *Engine) resolveTable(sub subject, schema, name string) (catalog.TableID, error) {
+	ns := catalog.NamespaceID(schema)
+	if schema == "" {
+		ns = sub.ns
+		if ns == "" {
+			return catalog.TableID{}, catalog.Errorf(catalog.KindNotFound, "table %s does not exist (no namespace selected: qualify the name as namespace.table or run USE namespace)", name)
+		}
+	} else {
+		n, err := catalog.ParseNamespaceID(schema)
+		if err != nil {
+			return catalog.TableID{}, catalog.Errorf(catalog.KindNotFound, "namespace %s does not exist", schema)
+		}
+		ns = n
+	}
+	tn, err := catalog.ParseTableName(name)
+	if err != nil {
+		return catalog.TableID{}, catalog.Errorf(catalog.KindNotFound, "table %s.%s does not exist", ns, name)
+	}
+	return catalog.TableID{Namespace: ns, Name: tn}, nil
+}
+
+// tableRef resolves a parsed table reference to an existing table.
+func (e *Engine) tableRef(sub subject, ref sqlparse.TableRef) (*catalog.TableDef, error) {
+	id, err := e.resolveTable(sub, string(ref.Namespace), string(ref.Name))
+	if err != nil {
+		return nil, err
+	}
+	if id.Namespace == catalog.SystemNamespace {
+		return nil, permissionDenied("system tables are read-only")
+	}
+	t, ok := e.reg.table(id)
+	if !ok {
+		if _, nsOK := e.reg.namespace(id.Namespace); !nsOK {
+			return nil, catalog.Errorf(catalog.KindNotFound, "namespace %s does not exist", id.Namespace)
+		}
+		return nil, catalog.Errorf(catalog.KindNotFound, "table %s does not exist", id)
+	}
+	return t, nil
+}
+
+// partition is the partition the subject reads and writes in t.
+func partition(sub subject, t *catalog.TableDef) catalog.UserID {
+	if t.Type.PerUser() {
+		return sub.user
+	}
+	return ""
+}

@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kalamdb/kalamdb-go/auth"
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/hotstore"
+)
+
+// HotStore is the hot tier (implemented by *hotstore.Store). Every write is
+// durable when it returns; rows are the table's user columns in order.
+type HotStore interface {
+	Insert(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) error
+	Upsert(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) error
+	Delete(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs []int64) (int64, error)
+	Scan(ctx context.Context, t *catalog.TableDef, user catalog.UserID, opts hotstore.ScanOptions, fn func(arrow.RecordBatch) error) error
+	Lookup(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, alloc memory.Allocator) (arrow.RecordBatch, error)
+	DropTable(ctx context.Context, storeID uint64) error
+	MetaGet(key []byte) ([]byte, bool, error)
+	MetaPut(key, value []byte) error
+	MetaDelete(key []byte) error
+	MetaScan(prefix []byte, fn func(key, value []byte) error) error
+}
+
+// Users manages accounts (implemented by *auth.Service).
+type Users interface {
+	CreateUser(id catalog.UserID, password string, role catalog.Role, email string) error
+	SetPassword(id catalog.UserID, password string) error
+	SetRole(id catalog.UserID, role catalog.Role) error
+	SetEmail(id catalog.UserID, email string) error
+	DropUser(id catalog.UserID) error
+	GetUser(id catalog.UserID) (auth.User, bool)
+	ListUsers() []auth.User
+}
+
+var (
+	_ HotStore = (*hotstore.Store)(nil)
+	_ Users    = (*auth.Service)(nil)
+)

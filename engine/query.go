@@ -1,0 +1,208 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine/duck"
+	"github.com/kalamdb/kalamdb-go/hotstore"
+)
+
+// query runs a client SELECT: scope it, load the scoped relations into
+// temporary tables on one connection, and start streaming execution.
+// overrides replace a table's rows (used by RETURNING).
+func (e *Engine) query(ctx context.Context, sub subject, sql string, params []any, overrides map[catalog.TableID][]arrow.RecordBatch) (*Result, error) {
+	c, err := e.conn()
+	if err != nil {
+		return nil, err
+	}
+	q, err := e.prepareScoped(ctx, c, sub, sql, overrides)
+	if err != nil {
+		e.release(c, false)
+		return nil, err
+	}
+	rows, err := c.Query(q.sql, params...)
+	if err != nil {
+		broken := e.dropTemps(c, q) != nil
+		e.release(c, broken)
+		return nil, duckError(err, q)
+	}
+	res := &Result{schema: rows.Schema(), rows: rows}
+	res.onClose = func() {
+		broken := e.dropTemps(c, q) != nil
+		e.release(c, broken)
+	}
+	res.conn = c
+	res.scoped = q
+	return res, nil
+}
+
+// queryAll runs a SELECT and reads its whole result (for DML, whose row sets
+// are bounded by the statement).
+func (e *Engine) queryAll(ctx context.Context, sub subject, sql string, params []any, overrides map[catalog.TableID][]arrow.RecordBatch) (*arrow.Schema, []arrow.RecordBatch, error) {
+	res, err := e.query(ctx, sub, sql, params, overrides)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Close()
+	res.Watch(ctx)
+	var out []arrow.RecordBatch
+	for {
+		rec := res.Next()
+		if rec == nil {
+			break
+		}
+		out = append(out, rec)
+	}
+	if err := res.Err(); err != nil {
+		releaseAll(out)
+		return nil, nil, err
+	}
+	return res.Schema(), out, nil
+}
+
+func releaseAll(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		r.Release()
+	}
+}
+
+// prepareScoped parses sql with DuckDB, checks and scopes it, and loads the
+// scoped relations on c.
+func (e *Engine) prepareScoped(ctx context.Context, c *duck.Conn, sub subject, sql string, overrides map[catalog.TableID][]arrow.RecordBatch) (*scopedQuery, error) {
+	treeJSON, err := scalarString(c, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", sql)
+	if err != nil {
+		return nil, duckError(err, nil)
+	}
+	tree, err := decodeTree([]byte(treeJSON))
+	if err != nil {
+		return nil, err
+	}
+	sc := &scoper{e: e, sub: sub, overrides: overrides, full: map[catalog.TableID]*tableLoad{}}
+	if err := sc.rewrite(tree); err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(tree)
+	if err != nil {
+		return nil, fmt.Errorf("encode parse tree: %w", err)
+	}
+	final, err := scalarString(c, "SELECT json_deserialize_sql($1::JSON)::VARCHAR", string(out))
+	if err != nil {
+		return nil, duckError(err, nil)
+	}
+	q := &scopedQuery{sql: final, loads: sc.loads}
+	for i, l := range q.loads {
+		if err := e.load(ctx, c, sub, l); err != nil {
+			_ = e.dropTemps(c, &scopedQuery{loads: q.loads[:i+1]})
+			return nil, err
+		}
+	}
+	return q, nil
+}
+
+func scalarString(c *duck.Conn, sql string, arg string) (string, error) {
+	rows, err := c.Query(sql, arg)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	rec := rows.Next()
+	if rec == nil {
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("no result from %s", sql)
+	}
+	defer rec.Release()
+	col, ok := rec.Column(0).(*array.String)
+	if !ok || col.Len() == 0 || col.IsNull(0) {
+		return "", fmt.Errorf("unexpected result from %s", sql)
+	}
+	return strings.Clone(col.Value(0)), nil
+}
+
+// createTempSQL is the DDL of a temporary table holding cols (and _seq).
+func createTempSQL(name string, cols []catalog.Column, withSeq bool) string {
+	var b strings.Builder
+	b.WriteString("CREATE TEMP TABLE ")
+	b.WriteString(duck.QuoteIdent(name))
+	b.WriteString(" (")
+	for i, col := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(duck.QuoteIdent(col.Name))
+		b.WriteByte(' ')
+		b.WriteString(col.Type.DuckDBType())
+	}
+	if withSeq {
+		if len(cols) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(catalog.SeqColumn + " BIGINT")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// load fills one temporary table with the subject's rows.
+func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLoad) error {
+	if l.table == nil {
+		st := systemTables[l.id.Name]
+		if err := c.Exec(createTempSQL(l.temp, st.columns, false)); err != nil {
+			return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
+		}
+		rec, err := e.systemRows(l.id.Name)
+		if err != nil {
+			return err
+		}
+		defer rec.Release()
+		return c.AppendRecord(l.temp, true, rec)
+	}
+	t := l.table
+	if err := c.Exec(createTempSQL(l.temp, t.Columns, true)); err != nil {
+		return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
+	}
+	switch {
+	case l.rows != nil:
+		return c.AppendRecord(l.temp, true, l.rows...)
+	case l.keys != nil:
+		keys, ok := keyArray(t, l.keys)
+		if ok {
+			defer keys.Release()
+			rec, err := e.hot.Lookup(ctx, t, partition(sub, t), keys, memory.DefaultAllocator)
+			if err != nil {
+				return fmt.Errorf("look up %s: %w", t.ID, err)
+			}
+			defer rec.Release()
+			return c.AppendRecord(l.temp, true, rec)
+		}
+	}
+	err := e.hot.Scan(ctx, t, partition(sub, t), hotstore.ScanOptions{}, func(rec arrow.RecordBatch) error {
+		return c.AppendRecord(l.temp, true, rec)
+	})
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// dropTemps removes the query's temporary tables.
+func (e *Engine) dropTemps(c *duck.Conn, q *scopedQuery) error {
+	var firstErr error
+	for _, l := range q.loads {
+		if err := c.Exec("DROP TABLE IF EXISTS temp.main." + duck.QuoteIdent(l.temp)); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}

@@ -1,0 +1,414 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+)
+
+// tableLoad is one relation handed to DuckDB for a query: a temporary table
+// filled with the caller's rows of a table before the query runs.
+type tableLoad struct {
+	temp  string
+	id    catalog.TableID
+	table *catalog.TableDef // nil for system tables
+	// keys, when not nil, restrict the load to these primary-key values (a
+	// point lookup proven by the WHERE clause); nil loads the partition.
+	keys []string
+	// rows, when not nil, are loaded instead of reading storage (RETURNING).
+	rows []arrow.RecordBatch
+}
+
+// scopedQuery is a SELECT rewritten to read only scoped relations.
+type scopedQuery struct {
+	sql   string
+	loads []*tableLoad
+}
+
+// Table functions a client may call: they generate data and touch nothing.
+var allowedTableFunctions = map[string]bool{
+	"range": true, "generate_series": true, "unnest": true,
+}
+
+// Scalar function names or prefixes no client may call: they read files or
+// settings, run SQL text, or introspect the database.
+var forbiddenFunctionPrefixes = []string{
+	"read_", "duckdb_", "pragma_", "parquet_", "sqlite_", "postgres_", "mysql_", "iceberg_",
+	"delta_", "glob", "sniff_csv", "json_execute", "icu_", "enable_", "disable_", "force_", "set_",
+}
+
+var forbiddenFunctions = map[string]bool{
+	"query": true, "query_table": true, "current_setting": true, "getvariable": true,
+	"setvariable": true, "getenv": true, "checkpoint": true, "load": true, "install": true,
+	"which_secret": true, "current_database": false, "current_schema": true,
+	"current_schemas": true, "make_timestamp": false, "json_serialize_sql": true,
+	"json_deserialize_sql": true, "json_serialize_plan": true, "parse_path": false,
+	"finalize": false, "export_state": true, "read_text": true, "read_blob": true,
+	"from_json_strict": false, "get_current_timestamp": false, "has_any_column_privilege": true,
+	"has_table_privilege": true, "pg_has_role": true, "current_role": true, "session_user": true,
+	"user": true, "current_user": false, "test_all_types": true, "test_vector_types": true,
+	"summary": true, "repeat_row": false, "read_duckdb": true, "iceberg_scan": true,
+	"delta_scan": true, "arrow_scan": true, "arrow_scan_dumb": true, "seq_scan": true,
+	"index_scan": true, "pragma_storage_info": true, "shell_add_schema": true,
+	"error": false, "log": false, "stats": true, "cache_httpfs_get_cache_size": true,
+}
+
+// Table-reference kinds a client query may contain.
+var allowedTableRefs = map[string]bool{
+	"BASE_TABLE": true, "JOIN": true, "SUBQUERY": true, "TABLE_FUNCTION": true,
+	"EXPRESSION_LIST": true, "EMPTY": true, "PIVOT": true,
+}
+
+// Query-node kinds a client query may contain.
+var allowedQueryNodes = map[string]bool{
+	"SELECT_NODE": true, "SET_OPERATION_NODE": true, "RECURSIVE_CTE_NODE": true, "CTE_NODE": true,
+}
+
+func functionForbidden(name string) bool {
+	name = strings.ToLower(name)
+	if forbiddenFunctions[name] {
+		return true
+	}
+	for _, p := range forbiddenFunctionPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// scoper walks DuckDB's parse tree of one SELECT.
+type scoper struct {
+	e         *Engine
+	sub       subject
+	overrides map[catalog.TableID][]arrow.RecordBatch
+	loads     []*tableLoad
+	full      map[catalog.TableID]*tableLoad
+	depth     int
+}
+
+func permissionDenied(format string, args ...any) error {
+	return catalog.Errorf(catalog.KindPermission, "permission denied: "+format, args...)
+}
+
+// rewrite checks and rewrites the serialized statement tree in place.
+func (s *scoper) rewrite(tree map[string]any) error {
+	if isErr, _ := tree["error"].(bool); isErr {
+		msg, _ := tree["error_message"].(string)
+		if msg == "" {
+			msg = "invalid query"
+		}
+		return catalog.Errorf(catalog.KindInvalid, "%s", msg)
+	}
+	stmts, _ := tree["statements"].([]any)
+	if len(stmts) != 1 {
+		return catalog.Errorf(catalog.KindInvalid, "multiple statements are not allowed")
+	}
+	return s.walk(stmts[0], nil)
+}
+
+// walk visits any JSON value; ctes are the CTE names in scope.
+func (s *scoper) walk(v any, ctes map[string]bool) error {
+	s.depth++
+	defer func() { s.depth-- }()
+	if s.depth > 2000 {
+		return catalog.Errorf(catalog.KindInvalid, "query nested too deeply")
+	}
+	switch x := v.(type) {
+	case []any:
+		for _, c := range x {
+			if err := s.walk(c, ctes); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		return s.walkObject(x, ctes)
+	}
+	return nil
+}
+
+func (s *scoper) walkObject(m map[string]any, ctes map[string]bool) error {
+	typ, _ := m["type"].(string)
+	_, isExpr := m["class"]
+	_, isNode := m["modifiers"]
+	_, hasSample := m["sample"]
+	_, hasAlias := m["alias"]
+	switch {
+	case isNode:
+		if !allowedQueryNodes[typ] {
+			return permissionDenied("%s is not allowed in a query", strings.ToLower(strings.TrimSuffix(typ, "_NODE")))
+		}
+		// CTEs defined here are visible in this node and its children.
+		if cm, ok := m["cte_map"].(map[string]any); ok {
+			if entries, ok := cm["map"].([]any); ok && len(entries) > 0 {
+				inner := make(map[string]bool, len(ctes)+len(entries))
+				for k := range ctes {
+					inner[k] = true
+				}
+				for _, e := range entries {
+					if em, ok := e.(map[string]any); ok {
+						if k, ok := em["key"].(string); ok {
+							inner[strings.ToLower(k)] = true
+						}
+					}
+				}
+				ctes = inner
+			}
+		}
+		if typ == "SELECT_NODE" {
+			if ft, ok := m["from_table"].(map[string]any); ok {
+				if t, _ := ft["type"].(string); t == "BASE_TABLE" {
+					if err := s.baseTable(ft, ctes, m["where_clause"]); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	case isExpr:
+		if m["class"] == "FUNCTION" {
+			name, _ := m["function_name"].(string)
+			if functionForbidden(name) {
+				return permissionDenied("function %s is not allowed", name)
+			}
+			if sch, _ := m["schema"].(string); sch != "" && sch != "main" {
+				return permissionDenied("qualified function %s.%s is not allowed", sch, name)
+			}
+			if cat, _ := m["catalog"].(string); cat != "" {
+				return permissionDenied("qualified function %s.%s is not allowed", cat, name)
+			}
+		}
+	case typ == "BASE_TABLE" || (hasSample && hasAlias):
+		if !allowedTableRefs[typ] {
+			return permissionDenied("%s is not allowed in a query", strings.ToLower(typ))
+		}
+		switch typ {
+		case "BASE_TABLE":
+			if _, done := m["__kdb"]; !done {
+				if err := s.baseTable(m, ctes, nil); err != nil {
+					return err
+				}
+			}
+		case "TABLE_FUNCTION":
+			fn, _ := m["function"].(map[string]any)
+			name, _ := fn["function_name"].(string)
+			if !allowedTableFunctions[strings.ToLower(name)] {
+				return permissionDenied("table function %s is not allowed", name)
+			}
+			if sch, _ := fn["schema"].(string); sch != "" {
+				return permissionDenied("qualified table function %s.%s is not allowed", sch, name)
+			}
+		}
+	}
+	for k, c := range m {
+		if k == "__kdb" {
+			continue
+		}
+		if _, ok := c.(map[string]any); ok {
+			if err := s.walk(c, ctes); err != nil {
+				return err
+			}
+		} else if _, ok := c.([]any); ok {
+			if err := s.walk(c, ctes); err != nil {
+				return err
+			}
+		}
+	}
+	delete(m, "__kdb")
+	return nil
+}
+
+// baseTable resolves one table reference and points it at a scoped
+// temporary table. where is the enclosing SELECT's WHERE clause when the
+// reference is that SELECT's only relation (for point lookups).
+func (s *scoper) baseTable(m map[string]any, ctes map[string]bool, where any) error {
+	if _, done := m["__kdb"]; done {
+		return nil
+	}
+	m["__kdb"] = true
+	catName, _ := m["catalog_name"].(string)
+	schema, _ := m["schema_name"].(string)
+	name, _ := m["table_name"].(string)
+	if catName != "" {
+		return permissionDenied("catalog-qualified table %s.%s.%s is not allowed", catName, schema, name)
+	}
+	if m["at_clause"] != nil {
+		return permissionDenied("time travel (AT) is not allowed")
+	}
+	if schema == "" && ctes[strings.ToLower(name)] {
+		return nil
+	}
+	if strings.ContainsAny(name, "/\\:.~$*?") || strings.HasPrefix(strings.ToLower(name), "http") && strings.Contains(name, ":") {
+		return permissionDenied("reading files is not allowed (%q)", name)
+	}
+	if strings.HasPrefix(strings.ToLower(name), "__kdb") {
+		return catalog.Errorf(catalog.KindNotFound, "table %s does not exist", name)
+	}
+	id, err := s.e.resolveTable(s.sub, schema, name)
+	if err != nil {
+		return err
+	}
+	load, err := s.loadFor(id, m, where)
+	if err != nil {
+		return err
+	}
+	m["schema_name"] = ""
+	m["table_name"] = load.temp
+	if a, _ := m["alias"].(string); a == "" {
+		m["alias"] = name
+	}
+	return nil
+}
+
+func (s *scoper) loadFor(id catalog.TableID, ref map[string]any, where any) (*tableLoad, error) {
+	if rows, ok := s.overrides[id]; ok {
+		t, _ := s.e.reg.table(id)
+		l := &tableLoad{temp: s.nextTemp(), id: id, table: t, rows: rows}
+		s.loads = append(s.loads, l)
+		return l, nil
+	}
+	if id.Namespace == catalog.SystemNamespace {
+		if !s.sub.role.AtLeast(catalog.RoleDBA) {
+			return nil, permissionDenied("system tables are readable by dba and system roles only")
+		}
+		if _, ok := systemTables[id.Name]; !ok {
+			return nil, catalog.Errorf(catalog.KindNotFound, "table %s does not exist", id)
+		}
+		if l, ok := s.full[id]; ok {
+			return l, nil
+		}
+		l := &tableLoad{temp: s.nextTemp(), id: id}
+		s.full[id] = l
+		s.loads = append(s.loads, l)
+		return l, nil
+	}
+	t, ok := s.e.reg.table(id)
+	if !ok {
+		return nil, catalog.Errorf(catalog.KindNotFound, "table %s does not exist", id)
+	}
+	if err := checkRead(s.sub, t); err != nil {
+		return nil, err
+	}
+	if keys := pointKeys(t, ref, where); keys != nil {
+		l := &tableLoad{temp: s.nextTemp(), id: id, table: t, keys: keys}
+		s.loads = append(s.loads, l)
+		return l, nil
+	}
+	if l, ok := s.full[id]; ok {
+		return l, nil
+	}
+	l := &tableLoad{temp: s.nextTemp(), id: id, table: t}
+	s.full[id] = l
+	s.loads = append(s.loads, l)
+	return l, nil
+}
+
+func (s *scoper) nextTemp() string { return fmt.Sprintf("__kdb_t%d", len(s.loads)) }
+
+// pointKeys returns the primary-key values that a WHERE clause of the form
+// `pk = const [AND …]` or `pk IN (const, …) [AND …]` restricts the relation
+// to, or nil when it does not prove such a restriction.
+func pointKeys(t *catalog.TableDef, ref map[string]any, where any) []string {
+	pk := t.PrimaryKeyIndex()
+	if pk < 0 || where == nil {
+		return nil
+	}
+	alias, _ := ref["alias"].(string)
+	name, _ := ref["table_name"].(string)
+	pkName := t.Columns[pk].Name
+	isPK := func(e any) bool {
+		m, ok := e.(map[string]any)
+		if !ok || m["class"] != "COLUMN_REF" {
+			return false
+		}
+		parts, _ := m["column_names"].([]any)
+		switch len(parts) {
+		case 1:
+			p, _ := parts[0].(string)
+			return strings.EqualFold(p, pkName)
+		case 2:
+			q, _ := parts[0].(string)
+			p, _ := parts[1].(string)
+			return strings.EqualFold(p, pkName) && (strings.EqualFold(q, alias) || (alias == "" && strings.EqualFold(q, name)))
+		}
+		return false
+	}
+	var fromExpr func(e any) []string
+	fromExpr = func(e any) []string {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil
+		}
+		switch m["type"] {
+		case "CONJUNCTION_AND":
+			children, _ := m["children"].([]any)
+			for _, c := range children {
+				if k := fromExpr(c); k != nil {
+					return k
+				}
+			}
+		case "COMPARE_EQUAL":
+			l, r := m["left"], m["right"]
+			if isPK(r) {
+				l, r = r, l
+			}
+			if isPK(l) {
+				if v, ok := constantText(r); ok {
+					return []string{v}
+				}
+			}
+		case "COMPARE_IN":
+			children, _ := m["children"].([]any)
+			if len(children) < 2 || len(children) > 1025 || !isPK(children[0]) {
+				return nil
+			}
+			out := make([]string, 0, len(children)-1)
+			for _, c := range children[1:] {
+				v, ok := constantText(c)
+				if !ok {
+					return nil
+				}
+				out = append(out, v)
+			}
+			return out
+		}
+		return nil
+	}
+	return fromExpr(where)
+}
+
+// constantText returns a non-null constant's value as text.
+func constantText(e any) (string, bool) {
+	m, ok := e.(map[string]any)
+	if !ok || m["class"] != "CONSTANT" {
+		return "", false
+	}
+	val, _ := m["value"].(map[string]any)
+	if isNull, _ := val["is_null"].(bool); isNull {
+		return "", false
+	}
+	switch v := val["value"].(type) {
+	case json.Number:
+		return v.String(), true
+	case string:
+		return v, true
+	case bool:
+		return strconv.FormatBool(v), true
+	}
+	return "", false
+}
+
+func decodeTree(b []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode parse tree: %w", err)
+	}
+	return m, nil
+}

@@ -1,0 +1,195 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+)
+
+// systemTable is a read-only view computed from the catalog or users.
+type systemTable struct {
+	columns []catalog.Column
+	schema  *arrow.Schema
+}
+
+func sysCols(spec ...any) systemTable {
+	var st systemTable
+	for i := 0; i < len(spec); i += 2 {
+		st.columns = append(st.columns, catalog.Column{ID: uint32(i/2 + 1), Name: spec[i].(string), Type: catalog.DataType{Kind: spec[i+1].(catalog.TypeKind)}})
+	}
+	st.schema = (&catalog.TableDef{Columns: st.columns}).UserSchema()
+	return st
+}
+
+// systemTables are the tables of namespace system, with KalamDB's columns.
+var systemTables = map[catalog.TableName]systemTable{
+	"namespaces": sysCols("namespace_id", catalog.TypeText, "name", catalog.TypeText, "created_at", catalog.TypeTimestamp,
+		"options", catalog.TypeJSON, "table_count", catalog.TypeInt),
+	"tables": sysCols("namespace_id", catalog.TypeText, "table_name", catalog.TypeText, "table_type", catalog.TypeText,
+		"storage_id", catalog.TypeText, "version", catalog.TypeInt, "options", catalog.TypeJSON,
+		"created_at", catalog.TypeTimestamp, "updated_at", catalog.TypeTimestamp),
+	"columns": sysCols("namespace_id", catalog.TypeText, "table_name", catalog.TypeText, "column_name", catalog.TypeText,
+		"ordinal", catalog.TypeInt, "data_type", catalog.TypeText, "nullable", catalog.TypeBoolean,
+		"primary_key", catalog.TypeBoolean, "default_value", catalog.TypeText),
+	"users": sysCols("user_id", catalog.TypeText, "role", catalog.TypeText, "email", catalog.TypeText,
+		"auth_type", catalog.TypeText, "created_at", catalog.TypeTimestamp, "updated_at", catalog.TypeTimestamp,
+		"last_login_at", catalog.TypeTimestamp, "failed_login_attempts", catalog.TypeInt,
+		"locked_until", catalog.TypeTimestamp, "deleted_at", catalog.TypeTimestamp),
+}
+
+var describeTableSchema = sysCols("column_name", catalog.TypeText, "ordinal_position", catalog.TypeInt,
+	"data_type", catalog.TypeText, "is_nullable", catalog.TypeBoolean, "is_primary_key", catalog.TypeBoolean,
+	"column_default", catalog.TypeText)
+
+// rowsBuilder builds a record batch row by row from Go values.
+type rowsBuilder struct {
+	b *array.RecordBuilder
+}
+
+func newRowsBuilder(schema *arrow.Schema) *rowsBuilder {
+	return &rowsBuilder{b: array.NewRecordBuilder(memory.DefaultAllocator, schema)}
+}
+
+func (r *rowsBuilder) add(vals ...any) {
+	for i, v := range vals {
+		f := r.b.Field(i)
+		if v == nil {
+			f.AppendNull()
+			continue
+		}
+		switch x := v.(type) {
+		case string:
+			f.(*array.StringBuilder).Append(x)
+		case int:
+			f.(*array.Int32Builder).Append(int32(x))
+		case bool:
+			f.(*array.BooleanBuilder).Append(x)
+		case time.Time:
+			if x.IsZero() {
+				f.AppendNull()
+			} else {
+				f.(*array.TimestampBuilder).Append(arrow.Timestamp(x.UnixMicro()))
+			}
+		case *time.Time:
+			if x == nil || x.IsZero() {
+				f.AppendNull()
+			} else {
+				f.(*array.TimestampBuilder).Append(arrow.Timestamp(x.UnixMicro()))
+			}
+		default:
+			panic(fmt.Sprintf("rowsBuilder: unsupported %T", v))
+		}
+	}
+}
+
+func (r *rowsBuilder) record() arrow.RecordBatch {
+	defer r.b.Release()
+	return r.b.NewRecordBatch()
+}
+
+func jsonText(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// systemRows computes the rows of a system table now.
+func (e *Engine) systemRows(name catalog.TableName) (arrow.RecordBatch, error) {
+	st, ok := systemTables[name]
+	if !ok {
+		return nil, catalog.Errorf(catalog.KindNotFound, "table system.%s does not exist", name)
+	}
+	rb := newRowsBuilder(st.schema)
+	switch name {
+	case "namespaces":
+		counts := map[catalog.NamespaceID]int{}
+		for _, t := range e.reg.tables("") {
+			counts[t.ID.Namespace]++
+		}
+		for _, ns := range e.reg.namespaces() {
+			rb.add(string(ns.ID), string(ns.ID), ns.CreatedAt, jsonText(ns.Options), counts[ns.ID])
+		}
+	case "tables":
+		e.tableRows(rb, "")
+	case "columns":
+		for _, t := range e.reg.tables("") {
+			for i, c := range t.Columns {
+				var def any
+				if c.Default.Kind != catalog.DefaultNone {
+					def = c.Default.String()
+				}
+				rb.add(string(t.ID.Namespace), string(t.ID.Name), c.Name, i+1, c.Type.String(), !c.NotNull, c.PrimaryKey, def)
+			}
+		}
+	case "users":
+		users := e.users.ListUsers()
+		sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
+		for _, u := range users {
+			var email any
+			if u.Email != "" {
+				email = u.Email
+			}
+			rb.add(string(u.ID), u.Role.String(), email, u.AuthType, u.CreatedAt, u.UpdatedAt, u.LastLoginAt,
+				u.FailedLoginAttempts, u.LockedUntil, u.DeletedAt)
+		}
+	}
+	return rb.record(), nil
+}
+
+func (e *Engine) tableRows(rb *rowsBuilder, ns catalog.NamespaceID) {
+	for _, t := range e.reg.tables(ns) {
+		rb.add(string(t.ID.Namespace), string(t.ID.Name), t.Type.String(), t.StorageID, t.Version,
+			jsonText(t.Options), t.CreatedAt, t.UpdatedAt)
+	}
+}
+
+func (e *Engine) showNamespaces() (*Result, error) {
+	rec, err := e.systemRows("namespaces")
+	if err != nil {
+		return nil, err
+	}
+	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
+}
+
+func (e *Engine) showTables(ns catalog.NamespaceID) (*Result, error) {
+	st := systemTables["tables"]
+	rb := newRowsBuilder(st.schema)
+	if ns == catalog.SystemNamespace {
+		names := make([]string, 0, len(systemTables))
+		for n := range systemTables {
+			names = append(names, string(n))
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			rb.add(string(catalog.SystemNamespace), n, catalog.TableSystem.String(), nil, 1, "{}", nil, nil)
+		}
+	} else {
+		e.tableRows(rb, ns)
+	}
+	rec := rb.record()
+	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
+}
+
+func describeTable(t *catalog.TableDef) (*Result, error) {
+	rb := newRowsBuilder(describeTableSchema.schema)
+	for i, c := range t.Columns {
+		var def any
+		if c.Default.Kind != catalog.DefaultNone {
+			def = c.Default.String()
+		}
+		rb.add(c.Name, i+1, c.Type.String(), !c.NotNull, c.PrimaryKey, def)
+	}
+	rec := rb.record()
+	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
+}

@@ -1,0 +1,178 @@
+package flightsrv
+
+import (
+	"context"
+	"crypto/sha256"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/kalamdb/kalamdb-go/auth"
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine"
+)
+
+// Authenticator verifies credentials and tokens (implemented by *auth.Service).
+type Authenticator interface {
+	Authenticate(user, password string, loopback bool) (auth.User, error)
+	IssueToken(u auth.User) (string, error)
+	VerifyToken(tok string) (auth.User, error)
+}
+
+var _ Authenticator = (*auth.Service)(nil)
+
+type sessionKey struct{}
+
+// sessionFrom returns the call's session, set by the auth interceptors.
+func sessionFrom(ctx context.Context) (*engine.Session, bool) {
+	s, ok := ctx.Value(sessionKey{}).(*engine.Session)
+	return s, ok
+}
+
+// sessions maps a credential (token hash, or user for Basic) to a Session.
+type sessions struct {
+	ttl time.Duration
+	mu  struct {
+		sync.Mutex
+		m map[[32]byte]*sessionEntry
+	}
+}
+
+type sessionEntry struct {
+	s    *engine.Session
+	seen time.Time
+}
+
+func newSessions(ttl time.Duration) *sessions {
+	s := &sessions{ttl: ttl}
+	s.mu.m = map[[32]byte]*sessionEntry{}
+	return s
+}
+
+func (ss *sessions) get(key string, u auth.User) *engine.Session {
+	k := sha256.Sum256([]byte(key))
+	now := time.Now()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if e, ok := ss.mu.m[k]; ok && e.s.User == u.ID && e.s.Role == u.Role {
+		e.seen = now
+		return e.s
+	}
+	s := engine.NewSession(u.ID, u.Role)
+	ss.mu.m[k] = &sessionEntry{s: s, seen: now}
+	return s
+}
+
+// sweep drops sessions idle for longer than the TTL.
+func (ss *sessions) sweep() {
+	cutoff := time.Now().Add(-ss.ttl)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for k, e := range ss.mu.m {
+		if e.seen.Before(cutoff) {
+			delete(ss.mu.m, k)
+		}
+	}
+}
+
+func isLoopback(ctx context.Context) bool {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return false
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func authHeader(ctx context.Context) (scheme, cred string) {
+	md, ok := metadata.FromIncomingContext(ctx)
+	if !ok {
+		return "", ""
+	}
+	vals := md.Get("authorization")
+	if len(vals) == 0 {
+		return "", ""
+	}
+	scheme, cred, _ = strings.Cut(strings.TrimSpace(vals[0]), " ")
+	return scheme, strings.TrimLeft(cred, " ")
+}
+
+// authenticate resolves the call's credentials to a user and session key.
+func (s *Server) authenticate(ctx context.Context) (auth.User, string, error) {
+	scheme, cred := authHeader(ctx)
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && cred != "":
+		u, err := s.auth.VerifyToken(cred)
+		if err != nil {
+			return auth.User{}, "", err
+		}
+		return u, "bearer:" + cred, nil
+	case strings.EqualFold(scheme, "Basic") && cred != "":
+		user, pass, ok := auth.ParseBasic(scheme + " " + cred)
+		if !ok {
+			return auth.User{}, "", catalog.Errorf(catalog.KindUnauthenticated, "malformed Basic credentials")
+		}
+		u, err := s.auth.Authenticate(user, pass, isLoopback(ctx))
+		if err != nil {
+			return auth.User{}, "", err
+		}
+		return u, "basic:" + string(u.ID), nil
+	case scheme == "":
+		return auth.User{}, "", catalog.Errorf(catalog.KindUnauthenticated, "authentication required: send Basic credentials or a Bearer token")
+	}
+	return auth.User{}, "", catalog.Errorf(catalog.KindUnauthenticated, "unsupported authorization scheme %q", scheme)
+}
+
+func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	u, key, err := s.authenticate(ctx)
+	if err != nil {
+		return nil, statusError(err)
+	}
+	return handler(context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u)), req)
+}
+
+type wrappedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (w *wrappedStream) Context() context.Context { return w.ctx }
+
+func (s *Server) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx := stream.Context()
+	u, key, err := s.authenticate(ctx)
+	if err != nil {
+		return statusError(err)
+	}
+	if strings.HasSuffix(info.FullMethod, "/Handshake") {
+		scheme, cred := authHeader(ctx)
+		tok := cred
+		if !strings.EqualFold(scheme, "Bearer") {
+			if tok, err = s.auth.IssueToken(u); err != nil {
+				return status.Error(codes.Internal, "issue token")
+			}
+			key = "bearer:" + tok
+		}
+		md := metadata.Pairs("authorization", "Bearer "+tok)
+		if err := stream.SetHeader(md); err != nil {
+			return status.Error(codes.Internal, "send handshake header")
+		}
+		stream.SetTrailer(md)
+		s.sessions.get(key, u)
+		s.log.Debug("handshake", "user", u.ID)
+		return handler(srv, stream)
+	}
+	ctx = context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u))
+	return handler(srv, &wrappedStream{ServerStream: stream, ctx: ctx})
+}

@@ -1,0 +1,53 @@
+package flightsrv
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+)
+
+// statusError maps a domain error to a gRPC status. It is the only place
+// where error kinds become codes.
+func statusError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok && catalog.KindOf(err) == catalog.KindInternal {
+		var ce *catalog.Error
+		if !errors.As(err, &ce) {
+			return err
+		}
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "query cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "query deadline exceeded")
+	}
+	code := codes.Internal
+	switch catalog.KindOf(err) {
+	case catalog.KindInvalid:
+		code = codes.InvalidArgument
+	case catalog.KindNotFound:
+		code = codes.NotFound
+	case catalog.KindAlreadyExists:
+		code = codes.AlreadyExists
+	case catalog.KindPermission:
+		code = codes.PermissionDenied
+	case catalog.KindUnauthenticated:
+		code = codes.Unauthenticated
+	case catalog.KindUnavailable:
+		code = codes.Unavailable
+	case catalog.KindResourceExhausted:
+		code = codes.ResourceExhausted
+	case catalog.KindDeadline:
+		code = codes.DeadlineExceeded
+	case catalog.KindCancelled:
+		code = codes.Canceled
+	}
+	return status.Error(code, err.Error())
+}

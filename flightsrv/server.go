@@ -1,0 +1,311 @@
+//go:build duckdb_arrow
+
+package flightsrv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine"
+)
+
+// Version is reported in SqlInfo.
+const Version = "0.1.0"
+
+// Executor runs statements (implemented by *engine.Engine).
+type Executor interface {
+	Execute(ctx context.Context, s *engine.Session, sql string, params ...any) (*engine.Result, error)
+}
+
+// Options configure the server.
+type Options struct {
+	// ResultTTL is how long an executed statement's result waits for DoGet
+	// before it is discarded (default 5m).
+	ResultTTL time.Duration
+	// SessionTTL is how long an idle session is kept (default 24h).
+	SessionTTL time.Duration
+	// MaxRecvMsgSize bounds incoming messages, e.g. DoPut batches (default 64 MiB).
+	MaxRecvMsgSize int
+	// Logger (nil = discard).
+	Logger *slog.Logger
+}
+
+// Server is the Flight SQL service.
+type Server struct {
+	flightsql.BaseServer
+
+	exec     Executor
+	auth     Authenticator
+	opts     Options
+	log      *slog.Logger
+	sessions *sessions
+	alloc    memory.Allocator
+
+	mu struct {
+		sync.Mutex
+		pending map[string]*pendingResult
+	}
+
+	grpc     *grpc.Server
+	listener net.Listener
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+type pendingResult struct {
+	res     *engine.Result
+	user    catalog.UserID
+	created time.Time
+}
+
+// New builds the server; Serve starts it.
+func New(exec Executor, a Authenticator, opts Options) *Server {
+	if opts.ResultTTL <= 0 {
+		opts.ResultTTL = 5 * time.Minute
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 24 * time.Hour
+	}
+	if opts.MaxRecvMsgSize <= 0 {
+		opts.MaxRecvMsgSize = 64 << 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{exec: exec, auth: a, opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionTTL),
+		alloc: memory.DefaultAllocator, stop: make(chan struct{})}
+	s.mu.pending = map[string]*pendingResult{}
+	s.registerSQLInfo()
+	return s
+}
+
+func (s *Server) registerSQLInfo() {
+	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerName, "KalamDB")
+	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerVersion, Version)
+	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerArrowVersion, "18")
+	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerReadOnly, false)
+	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerTransaction, int32(flightsql.SqlTransactionNone))
+	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerCancel, false)
+	_ = s.RegisterSqlInfo(flightsql.SqlInfoIdentifierQuoteChar, `"`)
+}
+
+// Serve listens on addr and serves until Close. It returns once listening
+// (the actual address is Addr()).
+func (s *Server) Serve(addr string) error {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	s.listener = lis
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		grpc.MaxRecvMsgSize(s.opts.MaxRecvMsgSize),
+		grpc.MaxSendMsgSize(1<<31-1),
+	)
+	flight.RegisterFlightServiceServer(s.grpc, flightsql.NewFlightServerWithAllocator(s, s.alloc))
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.grpc.Serve(lis); err != nil {
+			s.log.Error("flight server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.janitor()
+	}()
+	return nil
+}
+
+// Addr is the listening address.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Close stops accepting calls, lets running calls finish (up to timeout),
+// and discards pending results. Idempotent.
+func (s *Server) Close(timeout time.Duration) {
+	select {
+	case <-s.stop:
+		return
+	default:
+	}
+	close(s.stop)
+	if s.grpc != nil {
+		done := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(timeout):
+			s.grpc.Stop()
+		}
+	}
+	s.wg.Wait()
+	s.mu.Lock()
+	for k, p := range s.mu.pending {
+		p.res.Close()
+		delete(s.mu.pending, k)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) janitor() {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-s.opts.ResultTTL)
+		var expired []*pendingResult
+		s.mu.Lock()
+		for k, p := range s.mu.pending {
+			if p.created.Before(cutoff) {
+				expired = append(expired, p)
+				delete(s.mu.pending, k)
+			}
+		}
+		s.mu.Unlock()
+		for _, p := range expired {
+			p.res.Close()
+		}
+		s.sessions.sweep()
+	}
+}
+
+func session(ctx context.Context) (*engine.Session, error) {
+	sess, ok := sessionFrom(ctx)
+	if !ok {
+		return nil, statusError(catalog.Errorf(catalog.KindUnauthenticated, "authentication required"))
+	}
+	return sess, nil
+}
+
+// GetFlightInfoStatement executes the statement now and returns one endpoint
+// whose ticket streams its result.
+func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.StatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res, err := s.exec.Execute(ctx, sess, cmd.GetQuery())
+	if err != nil {
+		s.log.Debug("statement failed", "user", sess.User, "err", err)
+		return nil, statusError(err)
+	}
+	handle := s.addPending(res, sess.User)
+	tkt, err := flightsql.CreateStatementQueryTicket([]byte(handle))
+	if err != nil {
+		s.takePending(handle, sess.User)
+		res.Close()
+		return nil, statusError(err)
+	}
+	s.log.Debug("statement executed", "user", sess.User, "took", time.Since(start))
+	return &flight.FlightInfo{
+		Schema:           flight.SerializeSchema(res.Schema(), s.alloc),
+		FlightDescriptor: desc,
+		Endpoint:         []*flight.FlightEndpoint{{Ticket: &flight.Ticket{Ticket: tkt}}},
+		TotalRecords:     -1,
+		TotalBytes:       -1,
+	}, nil
+}
+
+func (s *Server) addPending(res *engine.Result, user catalog.UserID) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	s.mu.Lock()
+	s.mu.pending[h] = &pendingResult{res: res, user: user, created: time.Now()}
+	s.mu.Unlock()
+	return h
+}
+
+// takePending removes and returns a pending result; only the user who ran
+// the statement may fetch it.
+func (s *Server) takePending(h string, user catalog.UserID) (*engine.Result, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.mu.pending[h]
+	if !ok || p.user != user {
+		return nil, false
+	}
+	delete(s.mu.pending, h)
+	return p.res, true
+}
+
+// DoGetStatement streams a pending result.
+func (s *Server) DoGetStatement(ctx context.Context, tkt flightsql.StatementQueryTicket) (*arrow.Schema, <-chan flight.StreamChunk, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, ok := s.takePending(string(tkt.GetStatementHandle()), sess.User)
+	if !ok {
+		return nil, nil, statusError(catalog.Errorf(catalog.KindNotFound, "unknown or expired statement ticket"))
+	}
+	res.Watch(ctx)
+	ch := make(chan flight.StreamChunk, 2)
+	go func() {
+		defer close(ch)
+		defer res.Close()
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic while streaming result", "panic", r)
+				select {
+				case ch <- flight.StreamChunk{Err: statusError(fmt.Errorf("internal error while streaming"))}:
+				case <-ctx.Done():
+				}
+			}
+		}()
+		for {
+			rec := res.Next()
+			if rec == nil {
+				break
+			}
+			select {
+			case ch <- flight.StreamChunk{Data: rec}:
+			case <-ctx.Done():
+				rec.Release()
+				return
+			}
+		}
+		if err := res.Err(); err != nil {
+			select {
+			case ch <- flight.StreamChunk{Err: statusError(err)}:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	return res.Schema(), ch, nil
+}
+
+// DoPutCommandStatementUpdate executes a statement and returns the number of
+// rows it changed.
+func (s *Server) DoPutCommandStatementUpdate(ctx context.Context, cmd flightsql.StatementUpdate) (int64, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.exec.Execute(ctx, sess, cmd.GetQuery())
+	if err != nil {
+		return 0, statusError(err)
+	}
+	res.Close()
+	return res.RowsAffected, nil
+}

@@ -1,0 +1,641 @@
+package hotstore
+
+import (
+	"context"
+	"fmt"
+	"github.com/cockroachdb/pebble/v2/sstable"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/kalamdb/kalamdb-go/catalog"
+)
+
+// Default option values.
+const (
+	DefaultCacheSize    int64  = 64 << 20
+	DefaultMemTableSize uint64 = 64 << 20
+	DefaultBatchRows           = 65536
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// CacheSize is the size in bytes of Pebble's block cache (default 64 MiB).
+	CacheSize int64
+	// MemTableSize is the size in bytes of one Pebble memtable (default 64 MiB).
+	MemTableSize uint64
+	// Logger receives Pebble's log output; nil discards it.
+	Logger *slog.Logger
+}
+
+// EnsureDefaults fills zero fields with their default values.
+func (o *Options) EnsureDefaults() {
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// pebbleLogger adapts *slog.Logger to pebble.Logger. Pebble's informational
+// messages are logged at debug level.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble", "fatal", true)
+	panic("pebble: " + msg)
+}
+
+// Store is the hot tier: one Pebble database holding the latest version of
+// every row of every table plus a small metadata key/value space. A Store is
+// safe for concurrent use.
+type Store struct {
+	db *pebble.DB
+
+	// lifecycle: every operation registers itself in active so Close can
+	// wait for in-flight operations; operations started after Close fail.
+	mu     sync.Mutex
+	cond   *sync.Cond
+	closed bool
+	active int
+
+	// tableLocks serialises check-then-write per table (StoreID -> *sync.Mutex).
+	tableLocks sync.Map
+}
+
+// Open opens (creating if needed) the hot store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	opts.EnsureDefaults()
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref()
+	po := &pebble.Options{
+		Cache:              cache,
+		MemTableSize:       opts.MemTableSize,
+		Logger:             pebbleLogger{opts.Logger},
+		FormatMajorVersion: pebble.FormatNewest,
+	}
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		if os.Getenv("HS_NOCOMP") != "" {
+			po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
+		}
+	}
+	if v := os.Getenv("HS_CACHE"); v != "" {
+		n, _ := strconv.Atoi(v)
+		cache2 := pebble.NewCache(int64(n) << 20)
+		defer cache2.Unref()
+		po.Cache = cache2
+	}
+	po.EnsureDefaults()
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, wrapStorage(err, "open "+dir)
+	}
+	s := &Store{db: db}
+	s.cond = sync.NewCond(&s.mu)
+	return s, nil
+}
+
+// Close waits for in-flight operations and closes the database. It is
+// idempotent; operations started afterwards fail with ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	for s.active > 0 {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
+	return wrapStorage(s.db.Close(), "close")
+}
+
+// acquire registers an in-flight operation.
+func (s *Store) acquire() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed()
+	}
+	s.active++
+	return nil
+}
+
+func (s *Store) release() {
+	s.mu.Lock()
+	s.active--
+	if s.active == 0 && s.closed {
+		s.cond.Broadcast()
+	}
+	s.mu.Unlock()
+}
+
+// tableLock returns the check-then-write mutex of a table.
+func (s *Store) tableLock(storeID uint64) *sync.Mutex {
+	if m, ok := s.tableLocks.Load(storeID); ok {
+		return m.(*sync.Mutex)
+	}
+	m, _ := s.tableLocks.LoadOrStore(storeID, new(sync.Mutex))
+	return m.(*sync.Mutex)
+}
+
+// begin runs the common prologue of a table operation.
+func (s *Store) begin(ctx context.Context, t *catalog.TableDef, user catalog.UserID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if t == nil {
+		return catalog.Errorf(catalog.KindInvalid, "hotstore: nil table definition")
+	}
+	if t.Type.PerUser() {
+		if err := validUser(user); err != nil {
+			return err
+		}
+	}
+	return s.acquire()
+}
+
+// encodedRows holds the keys and values of a write, in one arena each.
+type encodedRows struct {
+	keys, vals     []byte
+	keyEnd, valEnd []int
+}
+
+func (e *encodedRows) key(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = e.keyEnd[i-1]
+	}
+	return e.keys[start:e.keyEnd[i]]
+}
+
+func (e *encodedRows) val(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = e.valEnd[i-1]
+	}
+	return e.vals[start:e.valEnd[i]]
+}
+
+// encodeRows encodes the key and value of every row of rec.
+func encodeRows(t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) (*encodedRows, error) {
+	if err := checkRecord(t, rec, seqs); err != nil {
+		return nil, err
+	}
+	n := int(rec.NumRows())
+	prefix := partitionPrefix(nil, t, user)
+	pk := t.PrimaryKeyIndex()
+	var pkArr arrow.Array
+	if pk >= 0 {
+		pkArr = rec.Column(pk)
+	}
+	enc := newRowEncoder(t, rec)
+	out := &encodedRows{
+		keys:   make([]byte, 0, n*(len(prefix)+16)),
+		vals:   make([]byte, 0, n*32),
+		keyEnd: make([]int, n),
+		valEnd: make([]int, n),
+	}
+	var err error
+	for i := 0; i < n; i++ {
+		out.keys = append(out.keys, prefix...)
+		if pkArr != nil {
+			if out.keys, err = appendPK(out.keys, pkArr, i); err != nil {
+				return nil, err
+			}
+		} else {
+			out.keys = appendOrderedInt64(out.keys, seqs[i])
+		}
+		out.keyEnd[i] = len(out.keys)
+		out.vals = enc.encode(out.vals, i, seqs[i])
+		out.valEnd[i] = len(out.vals)
+	}
+	return out, nil
+}
+
+// pkString renders row i's primary key for error messages.
+func pkString(t *catalog.TableDef, rec arrow.RecordBatch, seqs []int64, i int) string {
+	if pk := t.PrimaryKeyIndex(); pk >= 0 {
+		return rec.Column(pk).ValueStr(i)
+	}
+	return fmt.Sprintf("_seq=%d", seqs[i])
+}
+
+// Insert writes new rows, all or nothing, in one synced Pebble batch. rec
+// must have exactly the table's user columns (t.UserSchema() order and
+// types) and seqs[i] is row i's _seq. Insert fails with an error wrapping
+// ErrDuplicateKey, writing nothing, if any primary key already has a live
+// (non-tombstone) row in the hot store or repeats within rec. For tables
+// without a primary key the key is the _seq, which must then be unique.
+func (s *Store) Insert(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) error {
+	if err := s.begin(ctx, t, user); err != nil {
+		return err
+	}
+	defer s.release()
+	rows, err := encodeRows(t, user, rec, seqs)
+	if err != nil {
+		return err
+	}
+	n := len(rows.keyEnd)
+	if n == 0 {
+		return nil
+	}
+	if n > 1 {
+		seen := make(map[string]struct{}, n)
+		for i := 0; i < n; i++ {
+			k := rows.key(i)
+			if _, dup := seen[string(k)]; dup {
+				return errDuplicate(pkString(t, rec, seqs, i), t)
+			}
+			seen[string(k)] = struct{}{}
+		}
+	}
+	b := s.db.NewBatchWithSize(len(rows.keys) + len(rows.vals) + n*8)
+	defer b.Close()
+	for i := 0; i < n; i++ {
+		if err := b.Set(rows.key(i), rows.val(i), nil); err != nil {
+			return wrapStorage(err, "insert")
+		}
+	}
+	mu := s.tableLock(t.StoreID)
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 0; i < n; i++ {
+		live, err := s.isLive(rows.key(i))
+		if err != nil {
+			return err
+		}
+		if live {
+			return errDuplicate(pkString(t, rec, seqs, i), t)
+		}
+	}
+	return wrapStorage(b.Commit(pebble.Sync), "insert")
+}
+
+// isLive reports whether key holds a live (non-tombstone) row.
+func (s *Store) isLive(key []byte) (bool, error) {
+	v, closer, err := s.db.Get(key)
+	if err == pebble.ErrNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrapStorage(err, "get")
+	}
+	live := !isTombstone(v)
+	closer.Close()
+	return live, nil
+}
+
+// Upsert writes new row versions unconditionally (used by UPDATE), in one
+// synced batch. rec and seqs are as for Insert.
+func (s *Store) Upsert(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) error {
+	if err := s.begin(ctx, t, user); err != nil {
+		return err
+	}
+	defer s.release()
+	rows, err := encodeRows(t, user, rec, seqs)
+	if err != nil {
+		return err
+	}
+	n := len(rows.keyEnd)
+	if n == 0 {
+		return nil
+	}
+	b := s.db.NewBatchWithSize(len(rows.keys) + len(rows.vals) + n*8)
+	defer b.Close()
+	for i := 0; i < n; i++ {
+		if err := b.Set(rows.key(i), rows.val(i), nil); err != nil {
+			return wrapStorage(err, "upsert")
+		}
+	}
+	// Taken so that Upsert linearises with Insert's check-then-write.
+	mu := s.tableLock(t.StoreID)
+	mu.Lock()
+	defer mu.Unlock()
+	return wrapStorage(b.Commit(pebble.Sync), "upsert")
+}
+
+// checkKeys checks that pks has the key type of t (the primary-key
+// column's type, or Int64 _seq values for tables without a primary key).
+func checkKeys(t *catalog.TableDef, pks arrow.Array) error {
+	if pks == nil {
+		return catalog.Errorf(catalog.KindInvalid, "hotstore: nil key array")
+	}
+	want, _ := keyType(t)
+	if !arrow.TypeEqual(want, pks.DataType()) {
+		return catalog.Errorf(catalog.KindInvalid, "hotstore: %s: key array has type %s, want %s", t.ID, pks.DataType(), want)
+	}
+	return nil
+}
+
+// Delete writes tombstone versions (flags deleted, no columns) for the
+// given keys in one synced batch: pks is an Arrow array of the primary-key
+// column's type, or an Int64 array of _seq values for tables without a
+// primary key; seqs[i] is the _seq of key i's tombstone. Tombstones are
+// written for every key, so that copies of the row already flushed to a
+// colder tier are masked too. It returns the number of keys that had a live
+// row in the hot store.
+func (s *Store) Delete(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs []int64) (int64, error) {
+	if err := s.begin(ctx, t, user); err != nil {
+		return 0, err
+	}
+	defer s.release()
+	if err := checkKeys(t, pks); err != nil {
+		return 0, err
+	}
+	n := pks.Len()
+	if len(seqs) != n {
+		return 0, catalog.Errorf(catalog.KindInvalid, "hotstore: %s: %d keys but %d _seq values", t.ID, n, len(seqs))
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	prefix := partitionPrefix(nil, t, user)
+	keys := make([]byte, 0, n*(len(prefix)+16))
+	ends := make([]int, n)
+	var err error
+	for i := 0; i < n; i++ {
+		keys = append(keys, prefix...)
+		if keys, err = appendPK(keys, pks, i); err != nil {
+			return 0, err
+		}
+		ends[i] = len(keys)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	var val []byte
+	start := 0
+	for i := 0; i < n; i++ {
+		val = appendTombstone(val[:0], seqs[i])
+		if err := b.Set(keys[start:ends[i]], val, nil); err != nil {
+			return 0, wrapStorage(err, "delete")
+		}
+		start = ends[i]
+	}
+	mu := s.tableLock(t.StoreID)
+	mu.Lock()
+	defer mu.Unlock()
+	var count int64
+	start = 0
+	seen := make(map[string]struct{})
+	for i := 0; i < n; i++ {
+		k := keys[start:ends[i]]
+		start = ends[i]
+		if _, dup := seen[string(k)]; dup {
+			continue
+		}
+		seen[string(k)] = struct{}{}
+		live, err := s.isLive(k)
+		if err != nil {
+			return 0, err
+		}
+		if live {
+			count++
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return 0, wrapStorage(err, "delete")
+	}
+	return count, nil
+}
+
+// ScanOptions configures Scan.
+type ScanOptions struct {
+	// BatchRows is the maximum number of rows per batch (default 65536).
+	BatchRows int
+	// Alloc allocates the batches' buffers (nil = memory.DefaultAllocator).
+	Alloc memory.Allocator
+}
+
+// Scan streams the live rows (tombstones skipped) of one partition of t in
+// key (primary-key) order as record batches with schema t.ArrowSchema()
+// (user columns then _seq), at most opts.BatchRows rows each. For shared
+// tables user is ignored. fn does not own the batch: it is released after
+// fn returns, so fn must Retain it to keep it. Scan reads a consistent
+// snapshot, stops at the first error returned by fn, and honours ctx
+// cancellation between batches.
+func (s *Store) Scan(ctx context.Context, t *catalog.TableDef, user catalog.UserID, opts ScanOptions, fn func(arrow.RecordBatch) error) error {
+	if err := s.begin(ctx, t, user); err != nil {
+		return err
+	}
+	defer s.release()
+	batchRows := opts.BatchRows
+	if batchRows <= 0 {
+		batchRows = DefaultBatchRows
+	}
+	dec, err := newRowDecoder(t, t.ArrowSchema(), opts.Alloc)
+	if err != nil {
+		return err
+	}
+	defer dec.release()
+	lower := partitionPrefix(nil, t, user)
+	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
+	if err != nil {
+		return wrapStorage(err, "scan")
+	}
+	defer iter.Close()
+
+	emit := func() error {
+		rec := dec.finish()
+		defer rec.Release()
+		if err := fn(rec); err != nil {
+			return err
+		}
+		return ctx.Err()
+	}
+	dec.reserve(batchRows)
+	for valid := iter.First(); valid; valid = iter.Next() {
+		v, err := iter.ValueAndErr()
+		if err != nil {
+			return wrapStorage(err, "scan")
+		}
+		if _, err := dec.decode(v); err != nil {
+			return err
+		}
+		if dec.rows == batchRows {
+			if err := emit(); err != nil {
+				return err
+			}
+			dec.reserve(batchRows)
+		}
+	}
+	if err := iter.Error(); err != nil {
+		return wrapStorage(err, "scan")
+	}
+	if dec.rows > 0 {
+		return emit()
+	}
+	return nil
+}
+
+// Lookup returns the live rows for the given keys (same key types as
+// Delete) as one batch with schema t.ArrowSchema(), in the order of pks;
+// the caller releases it. Missing and tombstoned keys are absent and
+// repeated keys appear once.
+func (s *Store) Lookup(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, alloc memory.Allocator) (arrow.RecordBatch, error) {
+	if err := s.begin(ctx, t, user); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	if err := checkKeys(t, pks); err != nil {
+		return nil, err
+	}
+	dec, err := newRowDecoder(t, t.ArrowSchema(), alloc)
+	if err != nil {
+		return nil, err
+	}
+	defer dec.release()
+	n := pks.Len()
+	dec.reserve(n)
+	snap := s.db.NewSnapshot()
+	defer snap.Close()
+	prefix := partitionPrefix(nil, t, user)
+	key := make([]byte, 0, len(prefix)+32)
+	var seen map[string]struct{}
+	if n > 1 {
+		seen = make(map[string]struct{}, n)
+	}
+	for i := 0; i < n; i++ {
+		if i&1023 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if key, err = appendPK(append(key[:0], prefix...), pks, i); err != nil {
+			return nil, err
+		}
+		if seen != nil {
+			if _, dup := seen[string(key)]; dup {
+				continue
+			}
+			seen[string(key)] = struct{}{}
+		}
+		v, closer, err := snap.Get(key)
+		if err == pebble.ErrNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, wrapStorage(err, "lookup")
+		}
+		_, err = dec.decode(v)
+		closer.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return dec.finish(), nil
+}
+
+// CountLive counts the live rows of one partition of t (for statistics).
+func (s *Store) CountLive(ctx context.Context, t *catalog.TableDef, user catalog.UserID) (int64, error) {
+	if err := s.begin(ctx, t, user); err != nil {
+		return 0, err
+	}
+	defer s.release()
+	lower := partitionPrefix(nil, t, user)
+	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
+	if err != nil {
+		return 0, wrapStorage(err, "count")
+	}
+	defer iter.Close()
+	var n int64
+	for valid := iter.First(); valid; valid = iter.Next() {
+		v, err := iter.ValueAndErr()
+		if err != nil {
+			return 0, wrapStorage(err, "count")
+		}
+		if !isTombstone(v) {
+			n++
+		}
+		if n&0xFFFF == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, wrapStorage(iter.Error(), "count")
+}
+
+// DropTable deletes every row key of the table (all partitions) with one
+// synced range deletion.
+func (s *Store) DropTable(ctx context.Context, storeID uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
+	mu := s.tableLock(storeID)
+	mu.Lock()
+	defer mu.Unlock()
+	lower, upper := tableBounds(storeID)
+	return wrapStorage(s.db.DeleteRange(lower, upper, pebble.Sync), "drop table")
+}
+
+// Partitions lists, in ascending order, the user ids having at least one
+// key (live or tombstone) in a per-user table, for flush jobs. For shared
+// tables it returns [""].
+func (s *Store) Partitions(ctx context.Context, t *catalog.TableDef) ([]catalog.UserID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, catalog.Errorf(catalog.KindInvalid, "hotstore: nil table definition")
+	}
+	if !t.Type.PerUser() {
+		return []catalog.UserID{""}, nil
+	}
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	lower, upper := tableBounds(t.StoreID)
+	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, wrapStorage(err, "partitions")
+	}
+	defer iter.Close()
+	var users []catalog.UserID
+	var seek []byte
+	for valid := iter.First(); valid; {
+		u, err := userOfKey(iter.Key(), t.StoreID)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, catalog.UserID(u))
+		// Skip the rest of this partition: user | 0x00 | ... < user | 0x01.
+		seek = append(append(append(seek[:0], lower...), u...), 0x01)
+		valid = iter.SeekGE(seek)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return users, wrapStorage(iter.Error(), "partitions")
+}
+
+// flush flushes the memtable to sstables (tests and benchmarks).
+func (s *Store) flush() error { return s.db.Flush() }
+
+var _ io.Closer = (*Store)(nil)
