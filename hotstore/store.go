@@ -27,6 +27,8 @@ const (
 // Options configures a Store. The zero value is usable.
 type Options struct {
 	// CacheSize is the size in bytes of Pebble's block cache (default 64 MiB).
+	// Pebble charges memtable memory to its cache, so the cache is created
+	// with room for two memtables on top of CacheSize.
 	CacheSize int64
 	// MemTableSize is the size in bytes of one Pebble memtable (default 64 MiB).
 	MemTableSize uint64
@@ -85,7 +87,9 @@ type Store struct {
 // Open opens (creating if needed) the hot store in dir.
 func Open(dir string, opts Options) (*Store, error) {
 	opts.EnsureDefaults()
-	cache := pebble.NewCache(opts.CacheSize)
+	// Pebble charges memtables (the mutable one plus one being flushed)
+	// against the block cache, so size it to leave CacheSize for blocks.
+	cache := pebble.NewCache(opts.CacheSize + 2*int64(opts.MemTableSize))
 	defer cache.Unref()
 	po := &pebble.Options{
 		Cache:              cache,
@@ -95,6 +99,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		if v := os.Getenv("HS_BLOCK"); v != "" {
+			n, _ := strconv.Atoi(v)
+			po.Levels[i].BlockSize = n << 10
+		}
+		if os.Getenv("HS_FAST") != "" {
+			po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.FastestCompression }
+		}
 		if os.Getenv("HS_NOCOMP") != "" {
 			po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
 		}
@@ -637,5 +648,14 @@ func (s *Store) Partitions(ctx context.Context, t *catalog.TableDef) ([]catalog.
 
 // flush flushes the memtable to sstables (tests and benchmarks).
 func (s *Store) flush() error { return s.db.Flush() }
+
+// compactAll flushes and compacts the whole row key space (tests and
+// benchmarks), reaching the steady state of a long-running store.
+func (s *Store) compactAll() error {
+	if err := s.db.Flush(); err != nil {
+		return err
+	}
+	return s.db.Compact(context.Background(), []byte{prefixRow}, []byte{prefixRow + 1}, true)
+}
 
 var _ io.Closer = (*Store)(nil)

@@ -80,8 +80,14 @@ func startServer(t testing.TB, dataDir string) *testServer {
 // startProcess runs the server as a child process (the test binary itself).
 func startProcess(t testing.TB, dataDir string) (*exec.Cmd, string) {
 	t.Helper()
+	return startProcessEnv(t, dataDir, []string{"KALAMDB_ROOT_PASSWORD=" + testRootPassword})
+}
+
+// startProcessEnv is startProcess with extra environment variables.
+func startProcessEnv(t testing.TB, dataDir string, env []string) (*exec.Cmd, string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "--data-dir", dataDir, "--flight-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--threads", "2")
-	cmd.Env = append(os.Environ(), "KALAMDB_TEST_SERVE=1", "KALAMDB_ROOT_PASSWORD="+testRootPassword)
+	cmd.Env = append(append(os.Environ(), "KALAMDB_TEST_SERVE=1", "KALAMDB_ROOT_PASSWORD="), env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -282,3 +288,17 @@ func adbcToGRPC(c adbc.Status) codes.Code {
 }
 
 var _ = fmt.Sprintf
+
+type adbcError = struct{}
+
+// matchesCode reports whether err carries the gRPC code.
+func matchesCode(err error, code codes.Code) bool {
+	if st, ok := status.FromError(err); ok {
+		return st.Code() == code
+	}
+	var ae adbc.Error
+	if asAdbc(err, &ae) {
+		return adbcToGRPC(ae.Code) == code
+	}
+	return false
+}
