@@ -1,3 +1,5 @@
+//go:build duckdb_arrow
+
 // Command bench is the end-to-end benchmark harness of kalamdb.
 //
 // It builds the server, starts it on loopback with a fresh temporary data
@@ -32,7 +34,7 @@ func main() {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	cfg.RegisterFlags(fs)
 	_ = fs.Parse(os.Args[1:])
-	cfg.Command = "go run -tags=duckdb_arrow,pebblegozstd ./bench " + strings.Join(os.Args[1:], " ")
+	cfg.Command = strings.TrimSpace("go run -tags=" + BuildTags + " ./bench " + strings.Join(os.Args[1:], " "))
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)

@@ -1,3 +1,5 @@
+//go:build duckdb_arrow
+
 package main
 
 import (
@@ -168,8 +170,9 @@ func (e *Env) Connect(ctx context.Context) (*Client, error) {
 	return Dial(ctx, e.Server.Addr, "root", rootPassword)
 }
 
-// Run builds and starts the server, runs the selected scenarios and stops
-// the server. It returns the report even when some scenarios failed (their
+// Run builds the server and runs the selected scenarios, each against a
+// fresh server process with an empty data directory (so that a scenario's
+// figures, RSS included, do not depend on which scenarios ran before it). It returns the report even when some scenarios failed (their
 // errors are in Report.Errors and joined into the returned error).
 func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 	rep := &Report{Started: time.Now(), Command: cfg.Command, Scale: cfg.Scale, Reps: cfg.Reps,
@@ -187,15 +190,6 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 			return nil, err
 		}
 	}
-	fmt.Fprintln(log, "bench: starting the server")
-	srv, err := StartServer(ctx, bin, filepath.Join(tmp, "data"), cfg.Threads, filepath.Join(tmp, "server.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Stop()
-	if err := setupNamespace(ctx, srv); err != nil {
-		return nil, err
-	}
 	var errs []error
 	for _, sc := range scenarios {
 		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, sc.Name) {
@@ -205,13 +199,9 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 			errs = append(errs, ctx.Err())
 			break
 		}
-		scratch := filepath.Join(tmp, "scratch-"+sc.Name)
-		if err := os.MkdirAll(scratch, 0o755); err != nil {
-			return rep, err
-		}
 		fmt.Fprintf(log, "bench: scenario %s\n", sc.Name)
 		t0 := time.Now()
-		rows, err := sc.Run(ctx, &Env{Cfg: cfg, Server: srv, Scratch: scratch, Log: log})
+		rows, err := runScenario(ctx, cfg, sc, bin, filepath.Join(tmp, sc.Name), log)
 		for i := range rows {
 			rows[i].Scenario = sc.Name
 		}
@@ -221,14 +211,33 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Report, error) {
 			errs = append(errs, err)
 			rep.Errors = append(rep.Errors, err.Error())
 		}
-		_ = os.RemoveAll(scratch)
 		fmt.Fprintf(log, "bench: scenario %s done in %s\n", sc.Name, time.Since(t0).Round(time.Millisecond))
-	}
-	if err := srv.Stop(); err != nil {
-		errs = append(errs, fmt.Errorf("stop server: %w", err))
 	}
 	rep.Elapsed = time.Since(rep.Started).Round(time.Millisecond).String()
 	return rep, errors.Join(errs...)
+}
+
+// runScenario starts a server with its data in dir/data, creates the
+// benchmark namespace, runs sc and stops the server.
+func runScenario(ctx context.Context, cfg Config, sc Scenario, bin, dir string, log io.Writer) (rows []Row, err error) {
+	scratch := filepath.Join(dir, "scratch")
+	if err := os.MkdirAll(scratch, 0o755); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := StartServer(ctx, bin, filepath.Join(dir, "data"), cfg.Threads, filepath.Join(dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if serr := srv.Stop(); serr != nil && err == nil {
+			err = fmt.Errorf("stop server: %w; log:\n%s", serr, tail(srv.LogPath, 20))
+		}
+	}()
+	if err := setupNamespace(ctx, srv); err != nil {
+		return nil, err
+	}
+	return sc.Run(ctx, &Env{Cfg: cfg, Server: srv, Scratch: scratch, Log: log})
 }
 
 // benchNamespace holds every scenario's tables on the server.
@@ -509,38 +518,60 @@ type Latency struct {
 // iters timed calls. op receives a counter that increases with every call
 // (warm-up included). It refuses fewer than MinReps repetitions.
 func MeasureLatency(ctx context.Context, reps, warmup, iters int, op func(i int) error) (Latency, error) {
+	ls, err := MeasureLatencies(ctx, reps, warmup, iters, op)
+	if err != nil {
+		return Latency{}, err
+	}
+	return ls[0], nil
+}
+
+// MeasureLatencies measures several operations (typically ours and a
+// baseline) like MeasureLatency, interleaving their repetitions (rep 1 of
+// each, then rep 2 of each, ...) so that load from other work on the machine
+// hits all of them alike. Every op warms up first.
+func MeasureLatencies(ctx context.Context, reps, warmup, iters int, ops ...func(i int) error) ([]Latency, error) {
 	if reps < MinReps {
-		return Latency{}, fmt.Errorf("latency needs at least %d repetitions, got %d", MinReps, reps)
+		return nil, fmt.Errorf("latency needs at least %d repetitions, got %d", MinReps, reps)
 	}
-	k := 0
-	for ; k < warmup; k++ {
-		if err := op(k); err != nil {
-			return Latency{}, err
-		}
-	}
-	all := make([]time.Duration, 0, reps*iters)
-	rep := make([]time.Duration, iters)
-	l := Latency{Reps: reps, Iters: iters, RepP50Min: math.MaxInt64}
-	for r := 0; r < reps; r++ {
-		if err := ctx.Err(); err != nil {
-			return Latency{}, err
-		}
-		for j := 0; j < iters; j++ {
-			t0 := time.Now()
-			if err := op(k); err != nil {
-				return Latency{}, err
+	k := make([]int, len(ops))
+	for o, op := range ops {
+		for ; k[o] < warmup; k[o]++ {
+			if err := op(k[o]); err != nil {
+				return nil, err
 			}
-			rep[j] = time.Since(t0)
-			k++
 		}
-		all = append(all, rep...)
-		slices.Sort(rep)
-		p := quantile(rep, 0.5)
-		l.RepP50Min, l.RepP50Max = min(l.RepP50Min, p), max(l.RepP50Max, p)
 	}
-	slices.Sort(all)
-	l.P50, l.P99 = quantile(all, 0.5), quantile(all, 0.99)
-	return l, nil
+	all := make([][]time.Duration, len(ops))
+	out := make([]Latency, len(ops))
+	for o := range ops {
+		all[o] = make([]time.Duration, 0, reps*iters)
+		out[o] = Latency{Reps: reps, Iters: iters, RepP50Min: math.MaxInt64}
+	}
+	rep := make([]time.Duration, iters)
+	for r := 0; r < reps; r++ {
+		for o, op := range ops {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			for j := 0; j < iters; j++ {
+				t0 := time.Now()
+				if err := op(k[o]); err != nil {
+					return nil, err
+				}
+				rep[j] = time.Since(t0)
+				k[o]++
+			}
+			all[o] = append(all[o], rep...)
+			slices.Sort(rep)
+			p := quantile(rep, 0.5)
+			out[o].RepP50Min, out[o].RepP50Max = min(out[o].RepP50Min, p), max(out[o].RepP50Max, p)
+		}
+	}
+	for o := range ops {
+		slices.Sort(all[o])
+		out[o].P50, out[o].P99 = quantile(all[o], 0.5), quantile(all[o], 0.99)
+	}
+	return out, nil
 }
 
 // quantile returns the q-quantile (nearest rank) of sorted durations.
@@ -559,32 +590,51 @@ type Timing struct {
 }
 
 // MeasureRepeated calls op once untimed (warm-up), then reps times, and
-// summarises the values op returns (e.g. seconds or rows/s). It refuses
-// fewer than MinReps repetitions.
+// summarises the values op returns (e.g. milliseconds or rows/s). It
+// refuses fewer than MinReps repetitions.
 func MeasureRepeated(ctx context.Context, reps int, op func() (float64, error)) (Timing, error) {
-	if reps < MinReps {
-		return Timing{}, fmt.Errorf("timing needs at least %d repetitions, got %d", MinReps, reps)
-	}
-	if _, err := op(); err != nil {
+	ts, err := MeasureInterleaved(ctx, reps, op)
+	if err != nil {
 		return Timing{}, err
 	}
-	vals := make([]float64, 0, reps)
+	return ts[0], nil
+}
+
+// MeasureInterleaved measures several operations like MeasureRepeated,
+// interleaving their repetitions so that load from other work on the
+// machine hits all of them alike.
+func MeasureInterleaved(ctx context.Context, reps int, ops ...func() (float64, error)) ([]Timing, error) {
+	if reps < MinReps {
+		return nil, fmt.Errorf("timing needs at least %d repetitions, got %d", MinReps, reps)
+	}
+	for _, op := range ops {
+		if _, err := op(); err != nil {
+			return nil, err
+		}
+	}
+	vals := make([][]float64, len(ops))
 	for r := 0; r < reps; r++ {
-		if err := ctx.Err(); err != nil {
-			return Timing{}, err
+		for o, op := range ops {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			v, err := op()
+			if err != nil {
+				return nil, err
+			}
+			vals[o] = append(vals[o], v)
 		}
-		v, err := op()
-		if err != nil {
-			return Timing{}, err
+	}
+	out := make([]Timing, len(ops))
+	for o, vs := range vals {
+		slices.Sort(vs)
+		med := vs[len(vs)/2]
+		if len(vs)%2 == 0 {
+			med = (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
 		}
-		vals = append(vals, v)
+		out[o] = Timing{Median: med, Min: vs[0], Max: vs[len(vs)-1], Reps: reps}
 	}
-	slices.Sort(vals)
-	med := vals[len(vals)/2]
-	if len(vals)%2 == 0 {
-		med = (vals[len(vals)/2-1] + vals[len(vals)/2]) / 2
-	}
-	return Timing{Median: med, Min: vals[0], Max: vals[len(vals)-1], Reps: reps}, nil
+	return out, nil
 }
 
 // ProcessRSS returns a process's resident set size (VmRSS) in bytes.

@@ -640,3 +640,44 @@ func TestMeta(t *testing.T) {
 	stop := errors.New("stop")
 	require.ErrorIs(t, s.MetaScan(nil, func(k, v []byte) error { return stop }), stop)
 }
+
+func TestLookupEmptyAndNoLeaks(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	td := tableDef(30, catalog.TableShared, col(1, "id", catalog.TypeBigInt, true), col(2, "s", catalog.TypeText, false), col(3, "b", catalog.TypeBoolean, false), col(4, "d", catalog.TypeDecimal, false))
+	rec := record(t, td.UserSchema(), int64s(1, 2, 3), []any{"a", nil, "c"}, []any{true, false, nil}, []any{decimal128.FromI64(-5), nil, decimal128.FromI64(7)})
+	defer rec.Release()
+	require.NoError(t, s.Insert(ctx, td, "", rec, []int64{1, 2, 3}))
+
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, keys := range [][]any{{}, {int64(9), int64(10)}} {
+		pks := keyArray(t, arrow.PrimitiveTypes.Int64, keys...)
+		lk, err := s.Lookup(ctx, td, "", pks, mem)
+		pks.Release()
+		require.NoError(t, err)
+		require.Zero(t, lk.NumRows())
+		require.True(t, lk.Schema().Equal(td.ArrowSchema()))
+		for i := 0; i < int(lk.NumCols()); i++ {
+			require.Zero(t, lk.Column(i).Len())
+		}
+		lk.Release()
+	}
+	pks := keyArray(t, arrow.PrimitiveTypes.Int64, int64(3), int64(2), int64(1))
+	defer pks.Release()
+	lk, err := s.Lookup(ctx, td, "", pks, mem)
+	require.NoError(t, err)
+	requireColumn(t, lk, 1, "c", nil, "a")
+	requireColumn(t, lk, 2, nil, false, true)
+	requireColumn(t, lk, 3, decimal128.FromI64(7), nil, decimal128.FromI64(-5))
+	lk.Release()
+
+	// A failing callback mid-scan leaks nothing.
+	err = s.Scan(ctx, td, "", ScanOptions{BatchRows: 1, Alloc: mem}, func(arrow.RecordBatch) error { return errors.New("boom") })
+	require.Error(t, err)
+	// A corrupt value fails the scan cleanly.
+	key := append(partitionPrefix(nil, td, ""), appendOrderedInt64(nil, 4)...)
+	require.NoError(t, s.db.Set(key, []byte{valueVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1 << 3}, nil))
+	err = s.Scan(ctx, td, "", ScanOptions{BatchRows: 2, Alloc: mem}, func(arrow.RecordBatch) error { return nil })
+	require.ErrorIs(t, err, ErrCorrupt)
+}
