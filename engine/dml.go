@@ -50,6 +50,40 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 		}
 		given[i] = pos
 	}
+	var rec arrow.RecordBatch
+	if lits, ok := sqlparse.ValuesLiterals(st.Source); ok {
+		rec, _ = literalRecord(t, given, lits, len(names))
+	}
+	if rec == nil {
+		if rec, err = e.evalInsertSource(ctx, sub, t, st, names, given, params); err != nil {
+			return nil, err
+		}
+	}
+	defer rec.Release()
+	n := rec.NumRows()
+	if n > 0 {
+		rec, err = e.fillDefaults(sub, t, rec, given)
+		if err != nil {
+			return nil, err
+		}
+		defer rec.Release()
+		if err := checkConstraints(t, rec); err != nil {
+			return nil, err
+		}
+		seqs := e.seq.NextN(int(n), nil)
+		if err := e.hot.Insert(ctx, t, partition(sub, t), rec, seqs); err != nil {
+			return nil, err
+		}
+		if st.Returning != "" {
+			return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
+		}
+	}
+	return affectedResult(n), nil
+}
+
+// evalInsertSource evaluates an INSERT's VALUES or SELECT source in DuckDB,
+// cast to the table's column types with literal defaults applied.
+func (e *Engine) evalInsertSource(ctx context.Context, sub subject, t *catalog.TableDef, st *sqlparse.Insert, names []string, given []int, params []any) (arrow.RecordBatch, error) {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, c := range t.Columns {
@@ -81,31 +115,8 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 	if err != nil {
 		return nil, err
 	}
-	rec, err := e.tableRecord(t, recs)
-	releaseAll(recs)
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Release()
-	n := rec.NumRows()
-	if n > 0 {
-		rec, err = e.fillDefaults(sub, t, rec, given)
-		if err != nil {
-			return nil, err
-		}
-		defer rec.Release()
-		if err := checkConstraints(t, rec); err != nil {
-			return nil, err
-		}
-		seqs := e.seq.NextN(int(n), nil)
-		if err := e.hot.Insert(ctx, t, partition(sub, t), rec, seqs); err != nil {
-			return nil, err
-		}
-		if st.Returning != "" {
-			return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
-		}
-	}
-	return affectedResult(n), nil
+	defer releaseAll(recs)
+	return e.tableRecord(t, recs)
 }
 
 // update evaluates the new row versions in DuckDB and writes them.

@@ -59,6 +59,7 @@ type Engine struct {
 	reg   *registry
 	db    *duck.DB
 	seq   *idgen.Snowflake
+	plans *planCache
 
 	idle chan *duck.Conn
 
@@ -88,6 +89,7 @@ func Open(hot HotStore, users Users, opts Options) (*Engine, error) {
 		reg:   reg,
 		db:    db,
 		seq:   idgen.NewSnowflake(opts.NodeID, opts.Now),
+		plans: newPlanCache(4096),
 		idle:  make(chan *duck.Conn, opts.MaxIdleConns),
 	}
 	return e, nil
@@ -170,6 +172,11 @@ func parseError(err error) error {
 func (e *Engine) run(ctx context.Context, s *Session, sub subject, stmt sqlparse.Statement, params []any) (*Result, error) {
 	switch st := stmt.(type) {
 	case *sqlparse.Select:
+		if len(params) == 0 {
+			if res, ok, err := e.pointQuery(ctx, sub, st.SQL); ok {
+				return res, err
+			}
+		}
 		return e.query(ctx, sub, st.SQL, params, nil)
 	case *sqlparse.Insert:
 		return e.insert(ctx, sub, st, params)

@@ -79,6 +79,37 @@ func releaseAll(recs []arrow.RecordBatch) {
 // prepareScoped parses sql with DuckDB, checks and scopes it, and loads the
 // scoped relations on c.
 func (e *Engine) prepareScoped(ctx context.Context, c *duck.Conn, sub subject, sql string, overrides map[catalog.TableID][]arrow.RecordBatch) (*scopedQuery, error) {
+	gen := e.reg.gen.Load()
+	key := planKey{sql: sql, ns: sub.ns, role: sub.role}
+	if overrides == nil {
+		if q, ok := e.plans.get(key, gen); ok {
+			return q, e.loadAll(ctx, c, sub, q)
+		}
+	}
+	q, err := e.scope(c, sub, sql, overrides)
+	if err != nil {
+		return nil, err
+	}
+	if overrides == nil {
+		e.plans.put(key, gen, q)
+	}
+	return q, e.loadAll(ctx, c, sub, q)
+}
+
+// loadAll fills every scoped relation of q on c; on error nothing is left.
+func (e *Engine) loadAll(ctx context.Context, c *duck.Conn, sub subject, q *scopedQuery) error {
+	for i, l := range q.loads {
+		if err := e.load(ctx, c, sub, l); err != nil {
+			_ = e.dropTemps(c, &scopedQuery{loads: q.loads[:i+1]})
+			return err
+		}
+	}
+	return nil
+}
+
+// scope parses sql with DuckDB, checks it against the allowlist and rewrites
+// every table reference to a scoped relation.
+func (e *Engine) scope(c *duck.Conn, sub subject, sql string, overrides map[catalog.TableID][]arrow.RecordBatch) (*scopedQuery, error) {
 	treeJSON, err := scalarString(c, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", sql)
 	if err != nil {
 		return nil, duckError(err, nil)
@@ -99,14 +130,7 @@ func (e *Engine) prepareScoped(ctx context.Context, c *duck.Conn, sub subject, s
 	if err != nil {
 		return nil, duckError(err, nil)
 	}
-	q := &scopedQuery{sql: final, loads: sc.loads}
-	for i, l := range q.loads {
-		if err := e.load(ctx, c, sub, l); err != nil {
-			_ = e.dropTemps(c, &scopedQuery{loads: q.loads[:i+1]})
-			return nil, err
-		}
-	}
-	return q, nil
+	return &scopedQuery{sql: final, loads: sc.loads}, nil
 }
 
 func scalarString(c *duck.Conn, sql string, arg string) (string, error) {

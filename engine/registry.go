@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
 )
@@ -34,6 +35,8 @@ type metaKV interface {
 // lock and persists before publishing.
 type registry struct {
 	kv metaKV
+	// gen changes on every DDL; cached query plans are valid for one gen.
+	gen atomic.Uint64
 
 	mu struct {
 		sync.RWMutex
@@ -141,6 +144,7 @@ func (r *registry) createNamespace(ns *catalog.Namespace, ifNotExists bool) (cre
 		return false, fmt.Errorf("persist namespace %s: %w", ns.ID, err)
 	}
 	r.mu.namespaces[ns.ID] = ns
+	r.gen.Add(1)
 	return true, nil
 }
 
@@ -172,6 +176,7 @@ func (r *registry) dropNamespace(id catalog.NamespaceID, cascade bool) ([]*catal
 		return nil, fmt.Errorf("delete namespace %s: %w", id, err)
 	}
 	delete(r.mu.namespaces, id)
+	r.gen.Add(1)
 	return dropped, nil
 }
 
@@ -220,6 +225,7 @@ func (r *registry) putTableLocked(t *catalog.TableDef) error {
 		return fmt.Errorf("persist table %s: %w", t.ID, err)
 	}
 	r.mu.tables[t.ID] = t.Seal()
+	r.gen.Add(1)
 	return nil
 }
 
@@ -234,5 +240,6 @@ func (r *registry) dropTable(id catalog.TableID) (*catalog.TableDef, error) {
 		return nil, fmt.Errorf("delete table %s: %w", id, err)
 	}
 	delete(r.mu.tables, id)
+	r.gen.Add(1)
 	return t, nil
 }

@@ -352,3 +352,64 @@ func codeOf(err error) codes.Code {
 	}
 	return codes.Unknown
 }
+
+// TestInsertFastPathMatchesDuckDB checks that literal VALUES, which skip
+// DuckDB, store exactly what DuckDB's casts store for the same values
+// (parenthesised values take the DuckDB path).
+func TestInsertFastPathMatchesDuckDB(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE fp")
+	root.mustExec(`CREATE SHARED TABLE fp.v (id INT PRIMARY KEY, ts TIMESTAMP, ts2 TIMESTAMP, d DATE, tm TIME, dec DECIMAL(10,3),
+		f DOUBLE, r FLOAT, s TEXT, b BOOLEAN, big BIGINT, small SMALLINT, j JSON)`)
+	vals := []string{"TIMESTAMP '2024-02-03 04:05:06.123456'", "'1999-12-31 23:59:59'", "DATE '2024-02-29'", "TIME '04:05:06.5'",
+		"-12.345", "1.5e3", "0.1", "'it''s'", "false", "-9223372036854775808", "32767", `'{"a":[1,2]}'`}
+	paren := make([]string, len(vals))
+	for i, v := range vals {
+		paren[i] = "(" + v + ")"
+	}
+	root.mustExec("INSERT INTO fp.v VALUES (1, " + strings.Join(vals, ", ") + ")")
+	root.mustExec("INSERT INTO fp.v VALUES (2, " + strings.Join(paren, ", ") + ")")
+	rows := root.mustQuery("SELECT * EXCLUDE (id, _seq) FROM fp.v ORDER BY id")
+	require.Len(t, rows, 2)
+	require.Equal(t, rows[1], rows[0])
+	require.Equal(t, "2024-02-03 04:05:06.123456", rows[0][0])
+	// Values the fast path does not take still work (DuckDB casts them).
+	root.mustExec("INSERT INTO fp.v (id, dec, big, ts) VALUES (3, 1.23456, '42', '2024-01-01T10:00:00+02:00')")
+	require.Equal(t, [][]string{{"1.235", "42"}}, root.mustQuery("SELECT dec::VARCHAR, big FROM fp.v WHERE id = 3"))
+	_, err := root.exec("INSERT INTO fp.v (id, small) VALUES (4, 40000)")
+	requireCode(t, err, codes.InvalidArgument, "")
+}
+
+// TestPointQueryMatchesDuckDB checks that primary-key lookups answered from
+// the hot tier return what DuckDB returns for the same query ((id) = … takes
+// the DuckDB path).
+func TestPointQueryMatchesDuckDB(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE pq")
+	root.mustExec(`CREATE USER TABLE pq.t (id BIGINT PRIMARY KEY, name TEXT NOT NULL, amount DECIMAL(12,2), at TIMESTAMP, d DATE, b BYTES, ok BOOLEAN, f FLOAT)`)
+	root.mustExec(`CREATE USER TABLE pq.s (k TEXT PRIMARY KEY, v INT)`)
+	root.mustExec(`INSERT INTO pq.t VALUES (7, 'seven', 7.25, TIMESTAMP '2024-05-06 07:08:09', DATE '2024-05-06', '\x01\x02'::BLOB, true, 0.5), (8, 'eight', NULL, NULL, NULL, NULL, NULL, NULL)`)
+	root.mustExec(`INSERT INTO pq.s VALUES ('a', 1), ('it''s', 2)`)
+	for _, pair := range [][2]string{
+		{"SELECT * FROM pq.t WHERE id = 7", "SELECT * FROM pq.t WHERE (id) = 7"},
+		{"SELECT * FROM pq.t WHERE id = 8", "SELECT * FROM pq.t WHERE (id) = 8"},
+		{"SELECT name, _seq, id FROM pq.t WHERE id = 7", "SELECT name, _seq, id FROM pq.t WHERE (id) = 7"},
+		{"SELECT * FROM pq.t WHERE id = 9", "SELECT * FROM pq.t WHERE (id) = 9"},
+		{"SELECT v FROM pq.s WHERE k = 'it''s'", "SELECT v FROM pq.s WHERE (k) = 'it''s'"},
+	} {
+		fast, fs, err := root.query(pair[0])
+		require.NoError(t, err, pair[0])
+		slow, ss, err := root.query(pair[1])
+		require.NoError(t, err, pair[1])
+		require.Equal(t, slow, fast, pair[0])
+		require.True(t, ss.Equal(fs), "schemas differ:\nfast %v\nslow %v", fs, ss)
+	}
+	// Other users never see these rows through the fast path either.
+	root.mustExec("CREATE USER pat WITH PASSWORD 'pat-password' ROLE user")
+	pat := connect(t, ts.addr, "pat", "pat-password")
+	require.Empty(t, pat.mustQuery("SELECT * FROM pq.t WHERE id = 7"))
+	_, _, err := pat.query("SELECT nosuch FROM pq.t WHERE id = 7")
+	requireCode(t, err, codes.InvalidArgument, "nosuch")
+}

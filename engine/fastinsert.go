@@ -1,0 +1,182 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
+)
+
+// literalRecord builds the rows of `INSERT … VALUES` whose values are all
+// plain constants directly, without a round trip through DuckDB. It handles
+// the conversions that are exact and unambiguous (numbers into numeric
+// columns, strings into text-like columns, booleans, NULL) and reports
+// ok=false for anything else, which then takes the general path so that
+// DuckDB's casting rules and error messages apply.
+func literalRecord(t *catalog.TableDef, given []int, rows [][]sqlparse.Literal, width int) (arrow.RecordBatch, bool) {
+	defaults := make([]*sqlparse.Literal, len(t.Columns))
+	for i, c := range t.Columns {
+		if given[i] >= 0 || c.Default.Kind != catalog.DefaultLiteral {
+			continue
+		}
+		lits, ok := sqlparse.ValuesLiterals("VALUES (" + c.Default.Literal + ")")
+		if !ok || len(lits) != 1 || len(lits[0]) != 1 {
+			return nil, false
+		}
+		defaults[i] = &lits[0][0]
+	}
+	schema := t.UserSchema()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Reserve(len(rows))
+	for _, row := range rows {
+		if len(row) != width {
+			return nil, false
+		}
+		for i, c := range t.Columns {
+			var lit *sqlparse.Literal
+			switch {
+			case given[i] >= 0:
+				lit = &row[given[i]]
+			case defaults[i] != nil:
+				lit = defaults[i]
+			}
+			if !appendLiteral(b.Field(i), c.Type.Kind, lit) {
+				return nil, false
+			}
+		}
+	}
+	return b.NewRecordBatch(), true
+}
+
+func appendLiteral(f array.Builder, kind catalog.TypeKind, lit *sqlparse.Literal) bool {
+	if lit == nil || lit.Kind == sqlparse.LitNull {
+		f.AppendNull()
+		return true
+	}
+	isInt := lit.Kind == sqlparse.LitNumber && !strings.ContainsAny(lit.Text, ".eE")
+	if lit.Type != "" {
+		want := map[catalog.TypeKind]string{catalog.TypeTimestamp: "TIMESTAMP", catalog.TypeDate: "DATE", catalog.TypeTime: "TIME"}[kind]
+		if lit.Type != want {
+			return false
+		}
+	}
+	switch kind {
+	case catalog.TypeTimestamp, catalog.TypeDate, catalog.TypeTime:
+		if lit.Kind != sqlparse.LitString {
+			return false
+		}
+		return appendTemporal(f, kind, lit.Text)
+	case catalog.TypeDecimal:
+		if lit.Kind != sqlparse.LitNumber {
+			return false
+		}
+		dt := f.Type().(*arrow.Decimal128Type)
+		v, err := decimal128.FromString(lit.Text, dt.Precision, dt.Scale)
+		if err != nil {
+			return false
+		}
+		// FromString rounds; only exact values take the fast path.
+		if frac := fractionDigits(lit.Text); frac > int(dt.Scale) {
+			return false
+		}
+		f.(*array.Decimal128Builder).Append(v)
+	case catalog.TypeBoolean:
+		if lit.Kind != sqlparse.LitBool {
+			return false
+		}
+		f.(*array.BooleanBuilder).Append(lit.Text == "true")
+	case catalog.TypeSmallInt, catalog.TypeInt, catalog.TypeBigInt:
+		if !isInt {
+			return false
+		}
+		bits := map[catalog.TypeKind]int{catalog.TypeSmallInt: 16, catalog.TypeInt: 32, catalog.TypeBigInt: 64}[kind]
+		v, err := strconv.ParseInt(lit.Text, 10, bits)
+		if err != nil {
+			return false
+		}
+		switch bb := f.(type) {
+		case *array.Int16Builder:
+			bb.Append(int16(v))
+		case *array.Int32Builder:
+			bb.Append(int32(v))
+		case *array.Int64Builder:
+			bb.Append(v)
+		}
+	case catalog.TypeFloat, catalog.TypeDouble:
+		if lit.Kind != sqlparse.LitNumber {
+			return false
+		}
+		v, err := strconv.ParseFloat(lit.Text, 64)
+		if err != nil {
+			return false
+		}
+		if bb, ok := f.(*array.Float32Builder); ok {
+			bb.Append(float32(v))
+		} else {
+			f.(*array.Float64Builder).Append(v)
+		}
+	case catalog.TypeText, catalog.TypeJSON, catalog.TypeUUID:
+		if lit.Kind != sqlparse.LitString {
+			return false
+		}
+		f.(*array.StringBuilder).Append(lit.Text)
+	default:
+		return false
+	}
+	return true
+}
+
+// Layouts accepted on the fast path; anything else goes through DuckDB.
+var (
+	timestampLayouts = []string{"2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999", "2006-01-02"}
+	timeLayouts      = []string{"15:04:05.999999"}
+)
+
+// appendTemporal parses a date/time string strictly (no zone: TIMESTAMP is
+// zone-less) into the column's Arrow type.
+func appendTemporal(f array.Builder, kind catalog.TypeKind, s string) bool {
+	switch kind {
+	case catalog.TypeTimestamp:
+		for _, l := range timestampLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				f.(*array.TimestampBuilder).Append(arrow.Timestamp(t.UnixMicro()))
+				return true
+			}
+		}
+	case catalog.TypeDate:
+		if t, err := time.Parse("2006-01-02", s); err == nil {
+			f.(*array.Date32Builder).Append(arrow.Date32FromTime(t))
+			return true
+		}
+	case catalog.TypeTime:
+		for _, l := range timeLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				d := t.Sub(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC))
+				f.(*array.Time64Builder).Append(arrow.Time64(d.Microseconds()))
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func fractionDigits(num string) int {
+	if strings.ContainsAny(num, "eE") {
+		return 99
+	}
+	_, frac, ok := strings.Cut(num, ".")
+	if !ok {
+		return 0
+	}
+	return len(frac)
+}
