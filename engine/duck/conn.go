@@ -17,6 +17,7 @@ import (
 type Conn struct {
 	conn      ddb.Connection
 	arrowOpts ddb.ArrowOptions
+	alloc     *poolAllocator
 }
 
 // Error is an error reported by DuckDB; Type is DuckDB's error class
@@ -209,6 +210,7 @@ func (p *Prepared) Query(params ...any) (*Rows, error) {
 		return nil, err
 	}
 	r.schema = s
+	r.direct = directWidths(s)
 	return r, nil
 }
 
@@ -224,6 +226,9 @@ type Rows struct {
 	done    bool
 	err     error
 	pendRec arrow.RecordBatch // a chunk read ahead by NextBatch
+	// direct holds per-column copy widths when every column can be copied
+	// straight from DuckDB's vectors (see coalesce.go); nil otherwise.
+	direct []int
 }
 
 // Schema is the result's Arrow schema.
@@ -266,6 +271,13 @@ func (r *Rows) Next() arrow.RecordBatch {
 // NextBatch returns a batch of at least minRows rows (fewer at the end of the
 // result) and at most about maxBytes bytes, made by concatenating chunks.
 func (r *Rows) NextBatch(minRows int, maxBytes int64) arrow.RecordBatch {
+	if r.direct != nil && r.pendRec == nil {
+		rowBytes := 0
+		for _, w := range r.direct {
+			rowBytes += max(w, 1)
+		}
+		return r.nextDirect(min(minRows, max(int(maxBytes)/max(rowBytes, 1), 1)))
+	}
 	first := r.Next()
 	if first == nil {
 		return nil

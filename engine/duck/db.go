@@ -26,6 +26,8 @@ type Options struct {
 // DB is one in-memory DuckDB instance, locked down.
 type DB struct {
 	db ddb.Database
+	// alloc recycles the buffers of streamed batches (see pool.go).
+	alloc *poolAllocator
 
 	mu struct {
 		sync.Mutex
@@ -63,7 +65,7 @@ func Open(opts Options) (_ *DB, err error) {
 			return nil, err
 		}
 	}
-	d := &DB{}
+	d := &DB{alloc: &poolAllocator{}}
 	var errMsg string
 	if ddb.OpenExt(":memory:", &d.db, cfg, &errMsg) == ddb.StateError {
 		return nil, fmt.Errorf("open duckdb: %s", errMsg)
@@ -98,7 +100,7 @@ func Open(opts Options) (_ *DB, err error) {
 
 // Connect opens a new connection. The caller closes it.
 func (d *DB) Connect() (*Conn, error) {
-	var c Conn
+	c := Conn{alloc: d.alloc}
 	if ddb.Connect(d.db, &c.conn) == ddb.StateError {
 		return nil, errors.New("connect to duckdb")
 	}

@@ -3,6 +3,8 @@
 package duck
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -88,5 +90,53 @@ func TestLockdown(t *testing.T) {
 	} {
 		err := c.Exec(q)
 		require.Error(t, err, q)
+	}
+}
+
+// TestDirectBatchesMatchArrowConversion checks the direct vector copy used
+// for fixed-width results against DuckDB's own Arrow conversion, with nulls,
+// booleans and chunk sizes that are not multiples of 8.
+func TestDirectBatchesMatchArrowConversion(t *testing.T) {
+	d := newTestDB(t)
+	c, err := d.Connect()
+	require.NoError(t, err)
+	defer c.Close()
+	const q = `SELECT (i % 100)::TINYINT AS a, (i % 10000)::SMALLINT AS b, CASE WHEN i % 3 = 0 THEN NULL ELSE i::INTEGER END AS c,
+		i::BIGINT * 1000003 AS d, i::FLOAT / 7 AS e, CASE WHEN i % 5 = 0 THEN NULL ELSE i::DOUBLE / 3 END AS f,
+		i % 2 = 0 AS g, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 4 = 1 END AS h,
+		DATE '2000-01-01' + (i % 1000)::INTEGER AS k, TIMESTAMP '2020-01-01' + to_microseconds(i) AS l,
+		TIME '00:00:00' + to_microseconds(i) AS m, i::UBIGINT AS n
+		FROM range(NROWS) t(i) WHERE i % 11 <> 3`
+	for _, rows := range []int{0, 1, 5, 2047, 2048, 2049, 70001} {
+		sql := strings.ReplaceAll(q, "NROWS", fmt.Sprint(rows))
+		r1, err := c.Query(sql)
+		require.NoError(t, err)
+		require.NotNil(t, r1.direct, "every column of the probe query should copy directly")
+		var direct []arrow.RecordBatch
+		for rec := r1.NextBatch(4096, 1<<30); rec != nil; rec = r1.NextBatch(4096, 1<<30) {
+			require.LessOrEqual(t, rec.NumRows(), int64(4096))
+			direct = append(direct, rec)
+		}
+		require.NoError(t, r1.Err())
+		r1.Close()
+		r2, err := c.Query(sql)
+		require.NoError(t, err)
+		converted, err := r2.All()
+		require.NoError(t, err)
+		r2.Close()
+		tbl1 := array.NewTableFromRecords(r1.Schema(), direct)
+		tbl2 := array.NewTableFromRecords(r2.Schema(), converted)
+		require.Equal(t, tbl2.NumRows(), tbl1.NumRows(), "rows=%d", rows)
+		require.True(t, array.TableEqual(tbl1, tbl2), "rows=%d: direct copy differs from DuckDB's conversion", rows)
+		tbl1.Release()
+		tbl2.Release()
+		releaseRecs(direct)
+		releaseRecs(converted)
+	}
+}
+
+func releaseRecs(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		r.Release()
 	}
 }

@@ -1,0 +1,56 @@
+package duck
+
+import (
+	"math/bits"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// poolAllocator recycles large buffers of streamed result batches. Every
+// batch allocates the same few buffer sizes and is released as soon as the
+// Flight writer has serialised it; fresh memory for each batch cost more in
+// page faults than the copy itself. Buffers under 64 KiB come from the Go
+// heap. Memory from Allocate is NOT zeroed: callers clear what they need.
+type poolAllocator struct {
+	pools [48]sync.Pool // by power-of-two size class
+}
+
+var _ memory.Allocator = (*poolAllocator)(nil)
+
+const minPooled = 64 << 10
+
+func sizeClass(n int) int { return bits.Len(uint(n - 1)) }
+
+// Allocate returns a buffer of size bytes with undefined contents.
+func (a *poolAllocator) Allocate(size int) []byte {
+	if size < minPooled {
+		return make([]byte, size)
+	}
+	c := sizeClass(size)
+	if b, ok := a.pools[c].Get().(*[]byte); ok {
+		return (*b)[:size]
+	}
+	return make([]byte, size, 1<<c)
+}
+
+// Reallocate grows b to size, keeping its contents.
+func (a *poolAllocator) Reallocate(size int, b []byte) []byte {
+	if cap(b) >= size {
+		return b[:size]
+	}
+	nb := a.Allocate(size)
+	copy(nb, b)
+	a.Free(b)
+	return nb
+}
+
+// Free returns a pooled buffer.
+func (a *poolAllocator) Free(b []byte) {
+	c := cap(b)
+	if c < minPooled || c&(c-1) != 0 {
+		return
+	}
+	b = b[:c]
+	a.pools[sizeClass(c)].Put(&b)
+}
