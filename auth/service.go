@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -56,6 +57,15 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives warnings (password-less root, lockouts); nil discards.
 	Logger *slog.Logger
+	// OIDCIssuers are the external identity providers whose RS256/ES256
+	// tokens VerifyToken accepts (see OIDCIssuer); none by default.
+	OIDCIssuers []OIDCIssuer
+	// HTTPClient fetches JWKSURL key sets; nil means a client with a 10 s
+	// timeout.
+	HTTPClient *http.Client
+	// JWKSRefresh is how long a loaded JWKS is used before it is loaded
+	// again; 0 means DefaultJWKSRefresh (10 minutes).
+	JWKSRefresh time.Duration
 }
 
 // Service authenticates users and manages accounts. It is safe for
@@ -78,6 +88,10 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummyHash []byte
+
+	// oidc maps an issuer ("iss") to its state; read-only after Open.
+	oidc        map[string]*oidcIssuer
+	jwksRefresh time.Duration
 }
 
 // Open loads (or, on first start, creates) the signing key and the users
@@ -120,6 +134,9 @@ func Open(kv KV, opts Options) (*Service, error) {
 	_, _ = rand.Read(salt[:])
 	s.cache = newCredCache(salt)
 
+	if err := s.initOIDC(opts); err != nil {
+		return nil, err
+	}
 	if err := s.loadKey(); err != nil {
 		return nil, err
 	}

@@ -62,14 +62,29 @@ func (s *Service) IssueToken(u User) (string, error) {
 	return tok, nil
 }
 
-// VerifyToken checks a token's HS256 signature (no other algorithm is
-// accepted) and expiry, and returns the user's current record without its
-// password hash. Every failure — bad signature, expired, unknown or dropped
-// user, password changed since issue — is KindUnauthenticated "invalid or
-// expired token". It does no bcrypt and no store access.
+// VerifyToken checks a token and returns the user's current record without
+// its password hash.
+//
+// A token whose header says RS256 or ES256 is an external OIDC token: its
+// "iss" must name a configured OIDCIssuer, and it is verified against that
+// issuer's JWKS as described in the package documentation (this may fetch
+// the JWKS; auto-creating a user may write to the store). Every other
+// token must be one of ours: HS256 (no other algorithm is accepted) under
+// our key, with no "iss" claim, unexpired, for a live user whose password
+// is unchanged since issue; this path does no bcrypt and no store access.
+//
+// Every failure is KindUnauthenticated "invalid or expired token", except
+// a store error while auto-creating an OIDC user (KindInternal).
 func (s *Service) VerifyToken(tok string) (User, error) {
 	if tok == "" || len(tok) > maxTokenLen {
 		return User{}, invalidToken()
+	}
+	unverified, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
+	if err != nil {
+		return User{}, invalidToken()
+	}
+	if alg, _ := unverified.Header["alg"].(string); isOIDCAlg(alg) {
+		return s.verifyOIDC(tok, alg, unverified)
 	}
 	var claims tokenClaims
 	parser := jwt.NewParser(
@@ -77,10 +92,12 @@ func (s *Service) VerifyToken(tok string) (User, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(s.now),
 	)
-	_, err := parser.ParseWithClaims(tok, &claims, func(*jwt.Token) (any, error) {
+	_, err = parser.ParseWithClaims(tok, &claims, func(*jwt.Token) (any, error) {
 		return s.key, nil
 	})
-	if err != nil || claims.Subject == "" || claims.IssuedAt == nil {
+	// Our tokens carry no issuer; refusing any "iss" keeps an HS256 token
+	// from ever passing for an external issuer's token.
+	if err != nil || claims.Subject == "" || claims.IssuedAt == nil || claims.Issuer != "" {
 		return User{}, invalidToken()
 	}
 	u, ok := s.lookup(catalog.UserID(claims.Subject))

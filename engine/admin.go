@@ -175,8 +175,8 @@ func (e *Engine) createTable(sub subject, st *sqlparse.CreateTable) (*Result, er
 			return nil, catalog.Errorf(catalog.KindInvalid, "no namespace selected: qualify the table as namespace.table or run USE namespace")
 		}
 	}
-	if ns == catalog.SystemNamespace {
-		return nil, permissionDenied("tables cannot be created in namespace system")
+	if ns == catalog.SystemNamespace || catalog.IsReservedNamespace(ns) {
+		return nil, permissionDenied("tables cannot be created in reserved namespace %s", ns)
 	}
 	typ := st.Type
 	if typ == 0 {

@@ -31,6 +31,12 @@ type Options struct {
 	NodeID uint16
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// QueryTimeout bounds each statement, including the streaming of its
+	// result (0 = none; the server's default is 60s).
+	QueryTimeout time.Duration
+	// MaxQueriesPerUser caps a user's concurrently running statements
+	// (results not yet closed); 0 = no cap.
+	MaxQueriesPerUser int
 	// Logger (nil = discard).
 	Logger *slog.Logger
 }
@@ -63,6 +69,11 @@ type Engine struct {
 
 	idle chan *duck.Conn
 
+	running struct {
+		mu sync.Mutex
+		m  map[catalog.UserID]int
+	}
+
 	closeOnce sync.Once
 }
 
@@ -92,6 +103,7 @@ func Open(hot HotStore, users Users, opts Options) (*Engine, error) {
 		plans: newPlanCache(4096),
 		idle:  make(chan *duck.Conn, opts.MaxIdleConns),
 	}
+	e.running.m = map[catalog.UserID]int{}
 	return e, nil
 }
 
@@ -150,15 +162,81 @@ func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params ...
 		return nil, parseError(err)
 	}
 	sub := subject{user: s.User, role: s.Role, actor: s.User, ns: s.Namespace()}
+	impersonated := false
 	if ea, ok := stmt.(*sqlparse.ExecuteAs); ok {
 		target, err := e.impersonate(s, ea.User)
 		if err != nil {
+			e.Audit(AuditEntry{Actor: s.User, Subject: ea.User, Action: "EXECUTE AS", Target: string(ea.User), Details: "denied: " + err.Error(), IP: s.RemoteAddr})
 			return nil, err
 		}
 		sub.user, sub.role = target.ID, target.Role
 		stmt = ea.Stmt
+		impersonated = true
 	}
-	return e.run(ctx, s, sub, stmt, params)
+	release, err := e.admit(sub.actor)
+	if err != nil {
+		return nil, err
+	}
+	if e.opts.QueryTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.opts.QueryTimeout)
+		defer cancel()
+	}
+	res, err := e.run(ctx, s, sub, stmt, params)
+	if err != nil {
+		release()
+		err = deadlineError(ctx, err, e.opts.QueryTimeout)
+	} else {
+		res.admitted(release, e.opts.QueryTimeout)
+	}
+	action, target, audited := auditAction(stmt, sub.ns)
+	switch {
+	case impersonated:
+		en := AuditEntry{Actor: sub.actor, Subject: sub.user, Action: "EXECUTE AS " + action, Target: target, Details: "ok", IP: s.RemoteAddr}
+		if err != nil {
+			en.Details = "failed: " + err.Error()
+		}
+		e.Audit(en)
+	case audited && err == nil:
+		e.Audit(AuditEntry{Actor: sub.actor, Action: action, Target: target, Details: "ok", IP: s.RemoteAddr})
+	case catalog.KindOf(err) == catalog.KindPermission:
+		e.Audit(AuditEntry{Actor: sub.actor, Action: "DENIED " + action, Target: target, Details: err.Error(), IP: s.RemoteAddr})
+	}
+	return res, err
+}
+
+// deadlineError turns an interruption caused by the query timeout into a
+// DeadlineExceeded error.
+func deadlineError(ctx context.Context, err error, timeout time.Duration) error {
+	if ctx.Err() == context.DeadlineExceeded {
+		return catalog.WrapKind(catalog.KindDeadline, err, "query exceeded the %s timeout", timeout)
+	}
+	return err
+}
+
+// admit enforces the per-user cap on concurrently running statements; the
+// returned func releases the slot (when the statement's result is closed).
+func (e *Engine) admit(user catalog.UserID) (func(), error) {
+	max := e.opts.MaxQueriesPerUser
+	if max <= 0 {
+		return func() {}, nil
+	}
+	e.running.mu.Lock()
+	defer e.running.mu.Unlock()
+	if e.running.m[user] >= max {
+		return nil, catalog.Errorf(catalog.KindResourceExhausted, "too many concurrent queries for user %s (limit %d): close finished results or retry", user, max)
+	}
+	e.running.m[user]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			e.running.mu.Lock()
+			if e.running.m[user]--; e.running.m[user] <= 0 {
+				delete(e.running.m, user)
+			}
+			e.running.mu.Unlock()
+		})
+	}, nil
 }
 
 func parseError(err error) error {

@@ -6,12 +6,12 @@ import (
 	"github.com/kalamdb/kalamdb-go/catalog"
 )
 
-// planKey identifies a scoped rewrite: the same text, default namespace and
-// role give the same rewrite while the catalog is unchanged. The user is not
-// part of the key: the rewrite names relations, and whose rows fill them is
-// decided when they are loaded.
+// planKey identifies a scoped rewrite: the same text, user, default
+// namespace and role give the same rewrite while the catalog is unchanged
+// (the user matters because CURRENT_USER() is bound in the rewrite).
 type planKey struct {
 	sql  string
+	user catalog.UserID
 	ns   catalog.NamespaceID
 	role catalog.Role
 }

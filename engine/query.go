@@ -80,7 +80,7 @@ func releaseAll(recs []arrow.RecordBatch) {
 // scoped relations on c.
 func (e *Engine) prepareScoped(ctx context.Context, c *duck.Conn, sub subject, sql string, overrides map[catalog.TableID][]arrow.RecordBatch) (*scopedQuery, error) {
 	gen := e.reg.gen.Load()
-	key := planKey{sql: sql, ns: sub.ns, role: sub.role}
+	key := planKey{sql: sql, user: sub.user, ns: sub.ns, role: sub.role}
 	if overrides == nil {
 		if q, ok := e.plans.get(key, gen); ok {
 			return q, e.loadAll(ctx, c, sub, q)
@@ -185,7 +185,7 @@ func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLo
 		if err := c.Exec(createTempSQL(l.temp, st.columns, false)); err != nil {
 			return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
 		}
-		rec, err := e.systemRows(l.id.Name)
+		rec, err := e.systemRows(l.id.Name, sub)
 		if err != nil {
 			return err
 		}

@@ -5,11 +5,13 @@ package engine
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/kalamdb/kalamdb-go/catalog"
 	"github.com/kalamdb/kalamdb-go/engine/duck"
 )
 
@@ -36,16 +38,36 @@ type Result struct {
 	// IsUpdate is true for DDL and DML without RETURNING.
 	IsUpdate bool
 
-	onClose func()
-	stop    func() bool
-	err     error
-	once    sync.Once
+	onClose  func()
+	release  func()
+	deadline time.Time
+	timeout  time.Duration
+	stop     func() bool
+	err      error
+	once     sync.Once
 }
 
 // Schema is the result's Arrow schema.
 func (r *Result) Schema() *arrow.Schema { return r.schema }
 
-// Watch interrupts the running query when ctx ends (client gone, deadline).
+// admitted attaches the statement's concurrency slot (released on Close)
+// and its deadline (enforced while streaming).
+func (r *Result) admitted(release func(), timeout time.Duration) {
+	if r.rows == nil {
+		// Results held in memory use no DuckDB resources while waiting to
+		// be fetched: the slot is free again at once.
+		release()
+		return
+	}
+	r.release = release
+	if timeout > 0 {
+		r.timeout = timeout
+		r.deadline = time.Now().Add(timeout)
+	}
+}
+
+// Watch interrupts the running query when ctx ends (client gone) or the
+// statement's deadline passes.
 func (r *Result) Watch(ctx context.Context) {
 	if r.conn == nil {
 		return
@@ -54,6 +76,12 @@ func (r *Result) Watch(ctx context.Context) {
 		r.stop()
 	}
 	c := r.conn
+	if !r.deadline.IsZero() {
+		dctx, cancel := context.WithDeadline(ctx, r.deadline)
+		stop := context.AfterFunc(dctx, c.Interrupt)
+		r.stop = func() bool { cancel(); return stop() }
+		return
+	}
 	r.stop = context.AfterFunc(ctx, c.Interrupt)
 }
 
@@ -65,6 +93,9 @@ func (r *Result) Next() arrow.RecordBatch {
 		if rec == nil {
 			if err := r.rows.Err(); err != nil && r.err == nil {
 				r.err = duckError(err, r.scoped)
+				if !r.deadline.IsZero() && time.Now().After(r.deadline) {
+					r.err = catalog.WrapKind(catalog.KindDeadline, err, "query exceeded the %s timeout", r.timeout)
+				}
 			}
 		}
 		return rec
@@ -93,6 +124,9 @@ func (r *Result) Close() {
 		r.recs = nil
 		if r.onClose != nil {
 			r.onClose()
+		}
+		if r.release != nil {
+			r.release()
 		}
 	})
 }

@@ -65,6 +65,12 @@ var allowedTableRefs = map[string]bool{
 	"EXPRESSION_LIST": true, "EMPTY": true, "PIVOT": true,
 }
 
+// DuckDB's own schemas and catalogs: never reachable from client SQL.
+var duckdbSchemas = map[string]bool{
+	"information_schema": true, "pg_catalog": true, "main": true, "temp": true, "memory": true,
+	"duckdb": true, "system_main": true,
+}
+
 // Query-node kinds a client query may contain.
 var allowedQueryNodes = map[string]bool{
 	"SELECT_NODE": true, "SET_OPERATION_NODE": true, "RECURSIVE_CTE_NODE": true, "CTE_NODE": true,
@@ -173,6 +179,12 @@ func (s *scoper) walkObject(m map[string]any, ctes map[string]bool) error {
 	case isExpr:
 		if m["class"] == "FUNCTION" {
 			name, _ := m["function_name"].(string)
+			if strings.EqualFold(name, "current_user") {
+				if children, _ := m["children"].([]any); len(children) == 0 {
+					bindCurrentUser(m, s.sub.user)
+					return nil
+				}
+			}
 			if functionForbidden(name) {
 				return permissionDenied("function %s is not allowed", name)
 			}
@@ -247,7 +259,10 @@ func (s *scoper) baseTable(m map[string]any, ctes map[string]bool, where any) er
 		return permissionDenied("reading files is not allowed (%q)", name)
 	}
 	if strings.HasPrefix(strings.ToLower(name), "__kdb") {
-		return catalog.Errorf(catalog.KindNotFound, "table %s does not exist", name)
+		return permissionDenied("internal relation %s is not accessible", name)
+	}
+	if duckdbSchemas[strings.ToLower(schema)] {
+		return permissionDenied("schema %s is not accessible", schema)
 	}
 	id, err := s.e.resolveTable(s.sub, schema, name)
 	if err != nil {
@@ -273,7 +288,9 @@ func (s *scoper) loadFor(id catalog.TableID, ref map[string]any, where any) (*ta
 		return l, nil
 	}
 	if id.Namespace == catalog.SystemNamespace {
-		if !s.sub.role.AtLeast(catalog.RoleDBA) {
+		// A user may read its own row of system.users; every other system
+		// table is for dba and system roles.
+		if !s.sub.role.AtLeast(catalog.RoleDBA) && id.Name != "users" {
 			return nil, permissionDenied("system tables are readable by dba and system roles only")
 		}
 		if _, ok := systemTables[id.Name]; !ok {
@@ -411,4 +428,28 @@ func decodeTree(b []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("decode parse tree: %w", err)
 	}
 	return m, nil
+}
+
+// bindCurrentUser replaces a CURRENT_USER() call with the subject's name as
+// a constant (DuckDB's own current_user knows nothing of our users).
+func bindCurrentUser(m map[string]any, user catalog.UserID) {
+	alias, _ := m["alias"].(string)
+	if alias == "" {
+		alias = "current_user"
+	}
+	loc := m["query_location"]
+	for k := range m {
+		delete(m, k)
+	}
+	m["class"] = "CONSTANT"
+	m["type"] = "VALUE_CONSTANT"
+	m["alias"] = alias
+	if loc != nil {
+		m["query_location"] = loc
+	}
+	m["value"] = map[string]any{
+		"type":    map[string]any{"id": "VARCHAR", "type_info": nil},
+		"is_null": false,
+		"value":   string(user),
+	}
 }

@@ -11,6 +11,8 @@ import (
 type Session struct {
 	User catalog.UserID
 	Role catalog.Role
+	// RemoteAddr is the client's address, for the audit log.
+	RemoteAddr string
 
 	mu struct {
 		sync.Mutex

@@ -40,6 +40,9 @@ var systemTables = map[catalog.TableName]systemTable{
 	"columns": sysCols("namespace_id", catalog.TypeText, "table_name", catalog.TypeText, "column_name", catalog.TypeText,
 		"ordinal", catalog.TypeInt, "data_type", catalog.TypeText, "nullable", catalog.TypeBoolean,
 		"primary_key", catalog.TypeBoolean, "default_value", catalog.TypeText),
+	"audit_log": sysCols("audit_id", catalog.TypeText, "timestamp", catalog.TypeTimestamp, "actor_user_id", catalog.TypeText,
+		"subject_user_id", catalog.TypeText, "action", catalog.TypeText, "target", catalog.TypeText,
+		"details", catalog.TypeText, "ip_address", catalog.TypeText),
 	"users": sysCols("user_id", catalog.TypeText, "role", catalog.TypeText, "email", catalog.TypeText,
 		"auth_type", catalog.TypeText, "created_at", catalog.TypeTimestamp, "updated_at", catalog.TypeTimestamp,
 		"last_login_at", catalog.TypeTimestamp, "failed_login_attempts", catalog.TypeInt,
@@ -105,7 +108,7 @@ func jsonText(m map[string]string) string {
 }
 
 // systemRows computes the rows of a system table now.
-func (e *Engine) systemRows(name catalog.TableName) (arrow.RecordBatch, error) {
+func (e *Engine) systemRows(name catalog.TableName, sub subject) (arrow.RecordBatch, error) {
 	st, ok := systemTables[name]
 	if !ok {
 		return nil, catalog.Errorf(catalog.KindNotFound, "table system.%s does not exist", name)
@@ -122,6 +125,14 @@ func (e *Engine) systemRows(name catalog.TableName) (arrow.RecordBatch, error) {
 		}
 	case "tables":
 		e.tableRows(rb, "")
+	case "audit_log":
+		entries, err := e.auditEntries()
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range entries {
+			rb.add(a.ID, a.Time, string(a.Actor), string(a.Subject), a.Action, a.Target, a.Details, a.IP)
+		}
 	case "columns":
 		for _, t := range e.reg.tables("") {
 			for i, c := range t.Columns {
@@ -136,6 +147,9 @@ func (e *Engine) systemRows(name catalog.TableName) (arrow.RecordBatch, error) {
 		users := e.users.ListUsers()
 		sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
 		for _, u := range users {
+			if !sub.role.AtLeast(catalog.RoleDBA) && u.ID != sub.user {
+				continue
+			}
 			var email any
 			if u.Email != "" {
 				email = u.Email
@@ -155,7 +169,7 @@ func (e *Engine) tableRows(rb *rowsBuilder, ns catalog.NamespaceID) {
 }
 
 func (e *Engine) showNamespaces() (*Result, error) {
-	rec, err := e.systemRows("namespaces")
+	rec, err := e.systemRows("namespaces", subject{role: catalog.RoleSystem})
 	if err != nil {
 		return nil, err
 	}

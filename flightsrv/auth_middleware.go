@@ -56,7 +56,7 @@ func newSessions(ttl time.Duration) *sessions {
 	return s
 }
 
-func (ss *sessions) get(key string, u auth.User) *engine.Session {
+func (ss *sessions) get(key string, u auth.User, addr string) *engine.Session {
 	k := sha256.Sum256([]byte(key))
 	now := time.Now()
 	ss.mu.Lock()
@@ -66,6 +66,7 @@ func (ss *sessions) get(key string, u auth.User) *engine.Session {
 		return e.s
 	}
 	s := engine.NewSession(u.ID, u.Role)
+	s.RemoteAddr = addr
 	ss.mu.m[k] = &sessionEntry{s: s, seen: now}
 	return s
 }
@@ -82,16 +83,21 @@ func (ss *sessions) sweep() {
 	}
 }
 
-func isLoopback(ctx context.Context) bool {
+// peerIP is the client's IP address ("" if unknown).
+func peerIP(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
-		return false
+		return ""
 	}
 	host, _, err := net.SplitHostPort(p.Addr.String())
 	if err != nil {
-		return false
+		return ""
 	}
-	ip := net.ParseIP(host)
+	return host
+}
+
+func isLoopback(ctx context.Context) bool {
+	ip := net.ParseIP(peerIP(ctx))
 	return ip != nil && ip.IsLoopback()
 }
 
@@ -108,8 +114,28 @@ func authHeader(ctx context.Context) (scheme, cred string) {
 	return scheme, strings.TrimLeft(cred, " ")
 }
 
-// authenticate resolves the call's credentials to a user and session key.
+// authenticate resolves the call's credentials to a user and session key;
+// failures are audited.
 func (s *Server) authenticate(ctx context.Context) (auth.User, string, error) {
+	u, key, err := s.credentials(ctx)
+	if err != nil {
+		s.exec.Audit(engine.AuditEntry{Actor: catalog.UserID(s.claimedUser(ctx)), Action: "LOGIN FAILED", Details: err.Error(), IP: peerIP(ctx)})
+	}
+	return u, key, err
+}
+
+// claimedUser is the user name in Basic credentials, for the audit log.
+func (s *Server) claimedUser(ctx context.Context) string {
+	scheme, cred := authHeader(ctx)
+	if strings.EqualFold(scheme, "Basic") {
+		if user, _, ok := auth.ParseBasic(scheme + " " + cred); ok && len(user) <= catalog.MaxIdentifierLen {
+			return user
+		}
+	}
+	return ""
+}
+
+func (s *Server) credentials(ctx context.Context) (auth.User, string, error) {
 	scheme, cred := authHeader(ctx)
 	switch {
 	case strings.EqualFold(scheme, "Bearer") && cred != "":
@@ -139,7 +165,7 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	if err != nil {
 		return nil, statusError(err)
 	}
-	return handler(context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u)), req)
+	return handler(context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u, peerIP(ctx))), req)
 }
 
 type wrappedStream struct {
@@ -151,11 +177,15 @@ func (w *wrappedStream) Context() context.Context { return w.ctx }
 
 func (s *Server) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx := stream.Context()
+	handshake := strings.HasSuffix(info.FullMethod, "/Handshake")
+	if handshake && s.opts.HandshakeLimiter != nil && !s.opts.HandshakeLimiter.Allow(peerIP(ctx)) {
+		return status.Error(codes.ResourceExhausted, "too many handshakes from this address; retry later")
+	}
 	u, key, err := s.authenticate(ctx)
 	if err != nil {
 		return statusError(err)
 	}
-	if strings.HasSuffix(info.FullMethod, "/Handshake") {
+	if handshake {
 		scheme, cred := authHeader(ctx)
 		tok := cred
 		if !strings.EqualFold(scheme, "Bearer") {
@@ -169,10 +199,11 @@ func (s *Server) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc
 			return status.Error(codes.Internal, "send handshake header")
 		}
 		stream.SetTrailer(md)
-		s.sessions.get(key, u)
+		s.sessions.get(key, u, peerIP(ctx))
+		s.exec.Audit(engine.AuditEntry{Actor: u.ID, Action: "LOGIN", Details: "handshake " + strings.ToLower(scheme), IP: peerIP(ctx)})
 		s.log.Debug("handshake", "user", u.ID)
 		return handler(srv, stream)
 	}
-	ctx = context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u))
+	ctx = context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u, peerIP(ctx)))
 	return handler(srv, &wrappedStream{ServerStream: stream, ctx: ctx})
 }

@@ -5,6 +5,7 @@ package flightsrv
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
 	"github.com/kalamdb/kalamdb-go/engine"
@@ -29,6 +31,7 @@ const Version = "0.1.0"
 // Executor runs statements (implemented by *engine.Engine).
 type Executor interface {
 	Execute(ctx context.Context, s *engine.Session, sql string, params ...any) (*engine.Result, error)
+	Audit(e engine.AuditEntry)
 }
 
 // Options configure the server.
@@ -40,8 +43,18 @@ type Options struct {
 	SessionTTL time.Duration
 	// MaxRecvMsgSize bounds incoming messages, e.g. DoPut batches (default 64 MiB).
 	MaxRecvMsgSize int
+	// TLS, when set, serves Flight over TLS (with ClientAuth set, mTLS).
+	TLS *tls.Config
+	// HandshakeLimiter, when set, bounds handshakes per client IP.
+	HandshakeLimiter RateLimiter
 	// Logger (nil = discard).
 	Logger *slog.Logger
+}
+
+// RateLimiter admits or refuses an event for a key (implemented by
+// *auth.RateLimiter).
+type RateLimiter interface {
+	Allow(key string) bool
 }
 
 // Server is the Flight SQL service.
@@ -111,12 +124,16 @@ func (s *Server) Serve(addr string) error {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	s.listener = lis
-	s.grpc = grpc.NewServer(
+	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
 		grpc.MaxRecvMsgSize(s.opts.MaxRecvMsgSize),
-		grpc.MaxSendMsgSize(1<<31-1),
-	)
+		grpc.MaxSendMsgSize(1<<31 - 1),
+	}
+	if s.opts.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.opts.TLS)))
+	}
+	s.grpc = grpc.NewServer(opts...)
 	flight.RegisterFlightServiceServer(s.grpc, flightsql.NewFlightServerWithAllocator(s, s.alloc))
 	s.wg.Add(2)
 	go func() {

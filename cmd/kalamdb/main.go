@@ -12,6 +12,12 @@
 //	--log-level    debug, info, warn or error (KALAMDB_LOG_LEVEL, default info)
 //	--memory-limit DuckDB memory limit, e.g. 4GB (KALAMDB_MEMORY_LIMIT, default DuckDB's)
 //	--threads      DuckDB threads (KALAMDB_THREADS, default all cores)
+//	--tls-cert, --tls-key   serve Flight over TLS (KALAMDB_TLS_CERT, KALAMDB_TLS_KEY)
+//	--tls-client-ca         require client certificates signed by this CA (KALAMDB_TLS_CLIENT_CA)
+//	--jwt-ttl               token lifetime (KALAMDB_JWT_TTL, default 24h)
+//	--query-timeout         per-statement timeout (KALAMDB_QUERY_TIMEOUT, default 60s)
+//	--max-queries-per-user  concurrent statements per user (KALAMDB_MAX_QUERIES_PER_USER, default 16)
+//	--handshake-rate        handshakes/s per client IP (KALAMDB_HANDSHAKE_RATE, default 20)
 //
 // KALAMDB_ROOT_PASSWORD sets root's password; without it root may log in with
 // an empty password from loopback only.

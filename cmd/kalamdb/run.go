@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +38,10 @@ type Main struct {
 type config struct {
 	dataDir, flightAddr, httpAddr, logLevel, memoryLimit string
 	threads                                              int
+	tlsCert, tlsKey, tlsClientCA                         string
+	jwtTTL, queryTimeout                                 time.Duration
+	maxQueriesPerUser                                    int
+	handshakeRate                                        float64
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -55,6 +61,21 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.StringVar(&c.memoryLimit, "memory-limit", env("KALAMDB_MEMORY_LIMIT", ""), "DuckDB memory limit, e.g. 4GB [KALAMDB_MEMORY_LIMIT]")
 	threads, _ := strconv.Atoi(env("KALAMDB_THREADS", "0"))
 	fs.IntVar(&c.threads, "threads", threads, "DuckDB threads, 0 = all cores [KALAMDB_THREADS]")
+	fs.StringVar(&c.tlsCert, "tls-cert", env("KALAMDB_TLS_CERT", ""), "PEM certificate: serve Flight over TLS [KALAMDB_TLS_CERT]")
+	fs.StringVar(&c.tlsKey, "tls-key", env("KALAMDB_TLS_KEY", ""), "PEM private key of --tls-cert [KALAMDB_TLS_KEY]")
+	fs.StringVar(&c.tlsClientCA, "tls-client-ca", env("KALAMDB_TLS_CLIENT_CA", ""), "PEM CA bundle: require client certificates signed by it (mTLS) [KALAMDB_TLS_CLIENT_CA]")
+	durEnv := func(k string, def time.Duration) time.Duration {
+		if d, err := time.ParseDuration(m.Getenv(k)); err == nil {
+			return d
+		}
+		return def
+	}
+	fs.DurationVar(&c.jwtTTL, "jwt-ttl", durEnv("KALAMDB_JWT_TTL", 24*time.Hour), "lifetime of issued tokens [KALAMDB_JWT_TTL]")
+	fs.DurationVar(&c.queryTimeout, "query-timeout", durEnv("KALAMDB_QUERY_TIMEOUT", 60*time.Second), "cancel a statement (and free its resources) after this long, 0 = never [KALAMDB_QUERY_TIMEOUT]")
+	maxQ, _ := strconv.Atoi(env("KALAMDB_MAX_QUERIES_PER_USER", "16"))
+	fs.IntVar(&c.maxQueriesPerUser, "max-queries-per-user", maxQ, "concurrent statements per user, 0 = no cap [KALAMDB_MAX_QUERIES_PER_USER]")
+	rate, _ := strconv.ParseFloat(env("KALAMDB_HANDSHAKE_RATE", "20"), 64)
+	fs.Float64Var(&c.handshakeRate, "handshake-rate", rate, "handshakes per second per client IP (burst 2x), 0 = unlimited [KALAMDB_HANDSHAKE_RATE]")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
 	}
@@ -100,17 +121,26 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
 
-	users, err := auth.Open(store, auth.Options{RootPassword: m.Getenv("KALAMDB_ROOT_PASSWORD"), Logger: log.With("component", "auth")})
+	users, err := auth.Open(store, auth.Options{RootPassword: m.Getenv("KALAMDB_ROOT_PASSWORD"), TokenTTL: c.jwtTTL, Logger: log.With("component", "auth")})
 	if err != nil {
 		return fmt.Errorf("open users: %w", err)
 	}
-	eng, err := engine.Open(store, users, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ColdDir: coldDir, Logger: log.With("component", "engine")})
+	eng, err := engine.Open(store, users, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ColdDir: coldDir,
+		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Logger: log.With("component", "engine")})
 	if err != nil {
 		return fmt.Errorf("open engine: %w", err)
 	}
 	defer func() { err = errors.Join(err, eng.Close()) }()
 
-	srv := flightsrv.New(eng, users, flightsrv.Options{Logger: log.With("component", "flight")})
+	tlsCfg, err := tlsConfig(c)
+	if err != nil {
+		return err
+	}
+	fopts := flightsrv.Options{TLS: tlsCfg, Logger: log.With("component", "flight")}
+	if c.handshakeRate > 0 {
+		fopts.HandshakeLimiter = auth.NewRateLimiter(c.handshakeRate, int(2*c.handshakeRate)+1, nil)
+	}
+	srv := flightsrv.New(eng, users, fopts)
 	if err := srv.Serve(c.flightAddr); err != nil {
 		return err
 	}
@@ -137,7 +167,11 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 		_ = hs.Shutdown(sctx)
 	}()
 
-	log.Info("kalamdb listening", "flight", "grpc+tcp://"+srv.Addr(), "http", "http://"+hl.Addr().String(),
+	scheme := "grpc+tcp://"
+	if tlsCfg != nil {
+		scheme = "grpc+tls://"
+	}
+	log.Info("kalamdb listening", "flight", scheme+srv.Addr(), "mtls", c.tlsClientCA != "", "http", "http://"+hl.Addr().String(),
 		"data_dir", c.dataDir, "duckdb", engine.DuckDBVersion())
 	if m.Ready != nil {
 		m.Ready(srv.Addr(), hl.Addr().String())
@@ -145,4 +179,36 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	<-ctx.Done()
 	log.Info("shutting down")
 	return nil
+}
+
+// tlsConfig builds the Flight server's TLS configuration from the flags (nil
+// when TLS is off).
+func tlsConfig(c config) (*tls.Config, error) {
+	if c.tlsCert == "" && c.tlsKey == "" {
+		if c.tlsClientCA != "" {
+			return nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key")
+		}
+		return nil, nil
+	}
+	if c.tlsCert == "" || c.tlsKey == "" {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if c.tlsClientCA != "" {
+		pem, err := os.ReadFile(c.tlsClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("read --tls-client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-client-ca %s holds no PEM certificate", c.tlsClientCA)
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
 }

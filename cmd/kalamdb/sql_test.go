@@ -222,7 +222,7 @@ func TestUserIsolation(t *testing.T) {
 		require.Equal(t, [][]string{{"1"}}, alice.mustQuery(q), q)
 	}
 	_, _, err = alice.query("SELECT * FROM information_schema.tables")
-	requireCode(t, err, codes.NotFound, "")
+	requireCode(t, err, codes.PermissionDenied, "information_schema")
 
 	// EXECUTE AS: root reaches alice's rows; alice cannot reach bob's.
 	require.Equal(t, [][]string{{"alice 2"}}, root.mustQuery("EXECUTE AS USER 'alice' (SELECT body FROM notes.n)"))
@@ -236,7 +236,8 @@ func TestUserIsolation(t *testing.T) {
 	requireCode(t, err, codes.PermissionDenied, "")
 	_, err = alice.exec("CREATE USER eve WITH PASSWORD 'evepass1' ROLE system")
 	requireCode(t, err, codes.PermissionDenied, "")
-	_, _, err = alice.query("SELECT * FROM system.users")
+	require.Equal(t, [][]string{{"alice"}}, alice.mustQuery("SELECT user_id FROM system.users"), "a user sees only its own row")
+	_, _, err = alice.query("SELECT * FROM system.namespaces")
 	requireCode(t, err, codes.PermissionDenied, "")
 	_, err = alice.exec("CREATE SHARED TABLE notes.s (id INT PRIMARY KEY)")
 	requireCode(t, err, codes.PermissionDenied, "")
