@@ -34,4 +34,43 @@
 // short fingerprint of the user's password hash: changing the password or
 // dropping the user invalidates every token issued before. VerifyToken
 // returns the user's current record, so role changes apply immediately.
+// Our tokens never carry an "iss" claim; VerifyToken rejects any HS256
+// token that has one, so our key can only ever vouch for our own tokens.
+//
+// # External OIDC tokens
+//
+// Options.OIDCIssuers lists trusted identity providers. VerifyToken routes
+// a token by its header: alg RS256 or ES256 (P-256) means an external
+// token, anything else is checked as one of ours (HS256 only; alg "none",
+// HS384/512, PS256 etc. are always rejected, and an HS256 token signed with
+// an issuer's public key fails because only our secret verifies HS256).
+//
+// An external token's "iss" must equal one configured Issuer exactly. Its
+// key is chosen by "kid" from that issuer's JSON Web Key Set — RSA keys
+// (n, e; at least 2048 bits) verify RS256, EC P-256 keys (crv, x, y) verify
+// ES256; keys with another use, alg or curve are ignored. A token without
+// "kid" is accepted only while the set holds exactly one key for its
+// algorithm. "exp" is required; "exp" and "nbf" are checked with 30 s of
+// leeway for clock skew; "aud" must contain Audience when one is
+// configured.
+//
+// The user is named by the UserClaim claim ("sub" by default): a string
+// that, lower-cased, is a valid user name. "root" is never accepted from
+// an external token. An existing live user is returned as is (with its
+// role); a dropped user is rejected and never revived; a missing user is
+// rejected unless AutoCreate is set, in which case it is created with
+// RoleUser, AuthType AuthTypeOIDC and no password (so it cannot log in
+// with a password). Every issuer maps into the same user namespace.
+//
+// A JWKSFile is read at Open (Open fails if it is unreadable or holds no
+// usable key); a JWKSURL (https, or http to a loopback host) is fetched on
+// first use. Either is loaded again once older than Options.JWKSRefresh
+// (10 minutes by default) or when a token names an unknown kid, but at
+// most once per JWKSMinRefetchInterval (30 s) per issuer, so forged kids
+// cannot hammer the provider. A failed reload keeps the previous keys.
+//
+// # Rate limiting
+//
+// RateLimiter is a per-key (client IP) token bucket for the Flight server
+// to throttle handshakes; this package does not call it itself.
 package auth

@@ -44,8 +44,10 @@
 // key order); the file's sorting_columns declare that order. Columns are
 // zstd-compressed, row groups hold Options.RowGroupRows rows, and every
 // column carries min/max statistics so that DuckDB can prune row groups.
-// Dictionary encoding is on, except for the primary key and _seq, which are
-// unique per row and would only pay for a dictionary they then abandon.
+// Dictionary encoding is on, except for columns whose values are usually
+// unique (the primary key, _seq, FLOAT, DOUBLE, TIMESTAMP, TIME, UUID and
+// BYTES); the other columns drop their dictionary after the first page when
+// it does not pay (see Store.writerProperties).
 //
 // # Manifests
 //

@@ -103,11 +103,13 @@ func validSegmentFile(f string) bool {
 // overlap). When it returns false, every key lives in at most one segment
 // and a reader may skip the newest-version-per-key merge across segments.
 //
-// Integer keys compare MinPKInt/MaxPKInt; FLOAT, DOUBLE and DECIMAL keys
-// compare their text bounds numerically; other keys compare the text bounds
-// bytewise, which matches the hot tier's key order for strings, hex-rendered
-// bytes and booleans. Overlaps is conservative: it returns true for tables
-// without a primary key, for segments with differing key types, and for
+// When every segment has MinPKInt/MaxPKInt those are compared. Otherwise
+// SMALLINT, INT, BIGINT, FLOAT, DOUBLE and DECIMAL keys compare their text
+// bounds exactly as decimal numbers, and TEXT, JSON, UUID, BYTES (hex) and
+// BOOLEAN keys, as well as segments without PKType, compare them bytewise,
+// which is the hot tier's key order. Overlaps is conservative: it returns
+// true for tables without a primary key, for segments with differing key
+// types, for TIMESTAMP, DATE and TIME keys lacking integer bounds, and for
 // bounds it cannot parse. Fewer than two segments never overlap.
 func (m Manifest) Overlaps() bool {
 	segs := m.Segments
@@ -127,32 +129,17 @@ func (m Manifest) Overlaps() bool {
 		return overlapping(segs, func(a, b Segment) int { return cmp.Compare(*a.MinPKInt, *b.MinPKInt) },
 			func(s Segment) (int64, int64) { return *s.MinPKInt, *s.MaxPKInt }, cmp.Compare[int64])
 	}
-	for _, s := range segs {
-		if s.PKType == "" && s.MinPK == "" && s.MaxPK == "" {
-			return true // no primary key: nothing proves disjointness
-		}
-	}
-	if numericPK(segs[0].PKType) {
-		bounds := make([][2]*big.Rat, len(segs))
-		for i, s := range segs {
-			lo, ok1 := new(big.Rat).SetString(s.MinPK)
-			hi, ok2 := new(big.Rat).SetString(s.MaxPK)
-			if !ok1 || !ok2 {
-				return true
-			}
-			bounds[i] = [2]*big.Rat{lo, hi}
-		}
-		slices.SortFunc(bounds, func(a, b [2]*big.Rat) int { return a[0].Cmp(b[0]) })
-		maxHi := bounds[0][1]
-		for _, b := range bounds[1:] {
-			if b[0].Cmp(maxHi) <= 0 {
-				return true
-			}
-			if b[1].Cmp(maxHi) > 0 {
-				maxHi = b[1]
+	switch pkOrder(segs[0].PKType) {
+	case orderNumeric:
+		return overlapsNumeric(segs)
+	case orderText:
+		for _, s := range segs {
+			if s.PKType == "" && s.MinPK == "" && s.MaxPK == "" {
+				return true // no primary key: nothing proves disjointness
 			}
 		}
-		return false
+	default:
+		return true
 	}
 	return overlapping(segs, func(a, b Segment) int { return strings.Compare(a.MinPK, b.MinPK) },
 		func(s Segment) (string, string) { return s.MinPK, s.MaxPK },
@@ -177,7 +164,49 @@ func overlapping[T any](segs []Segment, byMin func(a, b Segment) int, bounds fun
 	return false
 }
 
-// numericPK reports whether keys of the SQL type typ compare as numbers.
-func numericPK(typ string) bool {
-	return typ == "FLOAT" || typ == "DOUBLE" || strings.HasPrefix(typ, "DECIMAL")
+// overlapsNumeric is Overlaps for keys whose text bounds are decimal
+// numbers, compared exactly as rationals.
+func overlapsNumeric(segs []Segment) bool {
+	type bounds struct{ lo, hi *big.Rat }
+	bs := make([]bounds, len(segs))
+	for i, s := range segs {
+		lo, ok1 := new(big.Rat).SetString(s.MinPK)
+		hi, ok2 := new(big.Rat).SetString(s.MaxPK)
+		if !ok1 || !ok2 {
+			return true
+		}
+		bs[i] = bounds{lo, hi}
+	}
+	slices.SortFunc(bs, func(a, b bounds) int { return a.lo.Cmp(b.lo) })
+	maxHi := bs[0].hi
+	for _, b := range bs[1:] {
+		if b.lo.Cmp(maxHi) <= 0 {
+			return true
+		}
+		if b.hi.Cmp(maxHi) > 0 {
+			maxHi = b.hi
+		}
+	}
+	return false
+}
+
+// keyOrder is how the text bounds of a key type compare.
+type keyOrder uint8
+
+const (
+	orderText    keyOrder = iota // bytewise
+	orderNumeric                 // as decimal numbers
+	orderUnknown                 // not comparable as text: assume overlap
+)
+
+// pkOrder returns the order of the text bounds of keys of SQL type typ
+// ("" for segments that do not record it: bytewise, as for strings).
+func pkOrder(typ string) keyOrder {
+	switch {
+	case typ == "SMALLINT" || typ == "INT" || typ == "BIGINT" || typ == "FLOAT" || typ == "DOUBLE" || strings.HasPrefix(typ, "DECIMAL"):
+		return orderNumeric
+	case typ == "TIMESTAMP" || typ == "DATE" || typ == "TIME":
+		return orderUnknown // ordered by their integer bounds only
+	}
+	return orderText
 }

@@ -30,15 +30,18 @@ func (e *Engine) query(ctx context.Context, sub subject, sql string, params []an
 		e.release(c, false)
 		return nil, err
 	}
-	rows, err := c.Query(q.sql, params...)
+	rows, err := c.QueryContext(ctx, q.sql, params...)
 	if err != nil {
-		broken := e.dropTemps(c, q) != nil
+		// A connection whose statement was cut short is not reused.
+		broken := e.dropTemps(c, q) != nil || ctx.Err() != nil
 		e.release(c, broken)
 		return nil, duckError(err, q)
 	}
 	res := &Result{schema: rows.Schema(), rows: rows}
 	res.onClose = func() {
-		broken := e.dropTemps(c, q) != nil
+		// A result that ended in an error or was abandoned half-read is not
+		// trusted to leave its connection reusable.
+		broken := !rows.Done() || rows.Err() != nil || e.dropTemps(c, q) != nil
 		e.release(c, broken)
 	}
 	res.conn = c

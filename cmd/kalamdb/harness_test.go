@@ -44,14 +44,23 @@ type testServer struct {
 
 func startServer(t testing.TB, dataDir string) *testServer {
 	t.Helper()
+	return startServerWith(t, dataDir, nil, nil)
+}
+
+// startServerWith starts a server with extra flags and environment.
+func startServerWith(t testing.TB, dataDir string, args []string, extraEnv map[string]string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	env := map[string]string{"KALAMDB_ROOT_PASSWORD": testRootPassword}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] },
 		Ready: func(f, _ string) { ready <- f }}
 	go func() {
-		done <- m.Run(ctx, []string{"--data-dir", dataDir, "--flight-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--threads", "2"})
+		done <- m.Run(ctx, append([]string{"--data-dir", dataDir, "--flight-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--threads", "2"}, args...))
 	}()
 	var addr string
 	select {
@@ -129,12 +138,17 @@ func connect(t testing.TB, addr, user, pass string) *client {
 }
 
 func tryConnect(addr, user, pass string) (*client, error) {
-	drv := adbcflight.NewDriver(memory.DefaultAllocator)
-	db, err := drv.NewDatabase(map[string]string{
+	return tryConnectOpts(map[string]string{
 		adbc.OptionKeyURI:      "grpc+tcp://" + addr,
 		adbc.OptionKeyUsername: user,
 		adbc.OptionKeyPassword: pass,
 	})
+}
+
+// tryConnectOpts opens an ADBC connection with the given database options.
+func tryConnectOpts(opts map[string]string) (*client, error) {
+	drv := adbcflight.NewDriver(memory.DefaultAllocator)
+	db, err := drv.NewDatabase(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -235,13 +249,7 @@ func (c *client) mustExec(sql string) int64 {
 func requireCode(t testing.TB, err error, code codes.Code, contains string) {
 	t.Helper()
 	require.Error(t, err)
-	var ae adbc.Error
-	got := codes.Unknown
-	if st, ok := status.FromError(err); ok {
-		got = st.Code()
-	} else if asAdbc(err, &ae) {
-		got = adbcToGRPC(ae.Code)
-	}
+	got := grpcCode(err)
 	require.Equal(t, code, got, "error: %v", err)
 	if contains != "" {
 		require.Contains(t, strings.ToLower(err.Error()), strings.ToLower(contains))
@@ -292,13 +300,24 @@ var _ = fmt.Sprintf
 type adbcError = struct{}
 
 // matchesCode reports whether err carries the gRPC code.
-func matchesCode(err error, code codes.Code) bool {
+func matchesCode(err error, code codes.Code) bool { return grpcCode(err) == code }
+
+// grpcCode is the server's gRPC code behind err: a status error's own code,
+// or, for ADBC errors (whose status folds several codes together), the code
+// the driver records in the message as "(Code; Operation)".
+func grpcCode(err error) codes.Code {
 	if st, ok := status.FromError(err); ok {
-		return st.Code() == code
+		return st.Code()
 	}
 	var ae adbc.Error
-	if asAdbc(err, &ae) {
-		return adbcToGRPC(ae.Code) == code
+	if !asAdbc(err, &ae) {
+		return codes.Unknown
 	}
-	return false
+	msg := ae.Msg
+	for c := codes.OK; c <= codes.Unauthenticated; c++ {
+		if strings.Contains(msg, "("+c.String()+";") {
+			return c
+		}
+	}
+	return adbcToGRPC(ae.Code)
 }

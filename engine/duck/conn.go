@@ -3,6 +3,7 @@
 package duck
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -52,11 +53,17 @@ func (c *Conn) Exec(sql string, params ...any) error {
 // Query prepares sql, binds params and starts streaming execution. The caller
 // must Close the returned Rows before using c again.
 func (c *Conn) Query(sql string, params ...any) (*Rows, error) {
+	return c.QueryContext(context.Background(), sql, params...)
+}
+
+// QueryContext is Query that stops (returning ctx's error) when ctx ends
+// while DuckDB works towards the first result chunk.
+func (c *Conn) QueryContext(ctx context.Context, sql string, params ...any) (*Rows, error) {
 	p, err := c.Prepare(sql)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := p.Query(params...)
+	rows, err := p.QueryContext(ctx, params...)
 	if err != nil {
 		p.Close()
 		return nil, err
@@ -167,6 +174,12 @@ func (p *Prepared) bind(params []any) error {
 // Query binds params and starts streaming execution of the statement. The
 // Rows must be closed before the statement or connection is used again.
 func (p *Prepared) Query(params ...any) (*Rows, error) {
+	return p.QueryContext(context.Background(), params...)
+}
+
+// QueryContext is Query that checks ctx between DuckDB's execution tasks (a
+// blocking aggregate does all its work before the first chunk).
+func (p *Prepared) QueryContext(ctx context.Context, params ...any) (*Rows, error) {
 	if err := p.bind(params); err != nil {
 		return nil, err
 	}
@@ -177,6 +190,20 @@ func (p *Prepared) Query(params ...any) (*Rows, error) {
 		return nil, &Error{Msg: msg}
 	}
 	for {
+		if err := ctx.Err(); err != nil {
+			// Stop the query and let it unwind before destroying it: a
+			// pending result destroyed mid-execution leaves the connection
+			// busy, and the next statement on it blocks.
+			ddb.Interrupt(p.c.conn)
+			for {
+				st := ddb.PendingExecuteTask(r.pending)
+				if st == ddb.PendingStateError || ddb.PendingExecutionIsFinished(st) {
+					break
+				}
+			}
+			ddb.DestroyPending(&r.pending)
+			return nil, err
+		}
 		st := ddb.PendingExecuteTask(r.pending)
 		if st == ddb.PendingStateError {
 			msg := ddb.PendingError(r.pending)
@@ -353,6 +380,9 @@ func concatRecords(schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.Record
 
 // Err is the error that ended the stream, if any.
 func (r *Rows) Err() error { return r.err }
+
+// Done reports whether the stream was read to its end.
+func (r *Rows) Done() bool { return r.done && r.pendRec == nil }
 
 // Close releases the result (and the statement when Conn.Query made it).
 func (r *Rows) Close() {
