@@ -18,6 +18,7 @@
 //	--query-timeout         per-statement timeout (KALAMDB_QUERY_TIMEOUT, default 60s)
 //	--max-queries-per-user  concurrent statements per user (KALAMDB_MAX_QUERIES_PER_USER, default 16)
 //	--handshake-rate        handshakes/s per client IP (KALAMDB_HANDSHAKE_RATE, default 20)
+//	--oidc-config           JSON file of trusted OIDC issuers (KALAMDB_OIDC_CONFIG)
 //
 // KALAMDB_ROOT_PASSWORD sets root's password; without it root may log in with
 // an empty password from loopback only.

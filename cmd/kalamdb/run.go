@@ -3,7 +3,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -42,6 +44,7 @@ type config struct {
 	jwtTTL, queryTimeout                                 time.Duration
 	maxQueriesPerUser                                    int
 	handshakeRate                                        float64
+	oidcConfig                                           string
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -76,6 +79,7 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.IntVar(&c.maxQueriesPerUser, "max-queries-per-user", maxQ, "concurrent statements per user, 0 = no cap [KALAMDB_MAX_QUERIES_PER_USER]")
 	rate, _ := strconv.ParseFloat(env("KALAMDB_HANDSHAKE_RATE", "20"), 64)
 	fs.Float64Var(&c.handshakeRate, "handshake-rate", rate, "handshakes per second per client IP (burst 2x), 0 = unlimited [KALAMDB_HANDSHAKE_RATE]")
+	fs.StringVar(&c.oidcConfig, "oidc-config", env("KALAMDB_OIDC_CONFIG", ""), "JSON file listing trusted OIDC issuers [KALAMDB_OIDC_CONFIG]")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
 	}
@@ -121,7 +125,12 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
 
-	users, err := auth.Open(store, auth.Options{RootPassword: m.Getenv("KALAMDB_ROOT_PASSWORD"), TokenTTL: c.jwtTTL, Logger: log.With("component", "auth")})
+	issuers, err := loadOIDCConfig(c.oidcConfig)
+	if err != nil {
+		return err
+	}
+	users, err := auth.Open(store, auth.Options{RootPassword: m.Getenv("KALAMDB_ROOT_PASSWORD"), TokenTTL: c.jwtTTL,
+		OIDCIssuers: issuers, Logger: log.With("component", "auth")})
 	if err != nil {
 		return fmt.Errorf("open users: %w", err)
 	}
@@ -211,4 +220,38 @@ func tlsConfig(c config) (*tls.Config, error) {
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return cfg, nil
+}
+
+// oidcIssuerConfig is one entry of the --oidc-config file.
+type oidcIssuerConfig struct {
+	Issuer     string `json:"issuer"`
+	Audience   string `json:"audience"`
+	JWKSFile   string `json:"jwks_file"`
+	JWKSURL    string `json:"jwks_url"`
+	AutoCreate bool   `json:"auto_create"`
+	UserClaim  string `json:"user_claim"`
+}
+
+// loadOIDCConfig reads the trusted issuers: a JSON array of
+// {"issuer", "audience", "jwks_file" | "jwks_url", "auto_create", "user_claim"}.
+func loadOIDCConfig(path string) ([]auth.OIDCIssuer, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read --oidc-config: %w", err)
+	}
+	var cfg []oidcIssuerConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("parse --oidc-config %s: %w", path, err)
+	}
+	out := make([]auth.OIDCIssuer, len(cfg))
+	for i, c := range cfg {
+		out[i] = auth.OIDCIssuer{Issuer: c.Issuer, Audience: c.Audience, JWKSFile: c.JWKSFile, JWKSURL: c.JWKSURL,
+			AutoCreate: c.AutoCreate, UserClaim: c.UserClaim}
+	}
+	return out, nil
 }
