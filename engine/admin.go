@@ -44,8 +44,8 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 			return nil, err
 		}
 		for _, t := range dropped {
-			if err := e.hot.DropTable(ctx, t.StoreID); err != nil {
-				return nil, fmt.Errorf("drop rows of %s: %w", t.ID, err)
+			if err := e.dropTableData(ctx, t); err != nil {
+				return nil, err
 			}
 		}
 		return messageResult(fmt.Sprintf("Namespace %s dropped", st.Name)), nil
@@ -81,8 +81,8 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 		if _, err := e.reg.dropTable(t.ID); err != nil {
 			return nil, err
 		}
-		if err := e.hot.DropTable(ctx, t.StoreID); err != nil {
-			return nil, fmt.Errorf("drop rows of %s: %w", t.ID, err)
+		if err := e.dropTableData(ctx, t); err != nil {
+			return nil, err
 		}
 		return messageResult(fmt.Sprintf("Table %s dropped", t.ID)), nil
 	case *sqlparse.AlterTable:
@@ -145,8 +145,40 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 		return messageResult(fmt.Sprintf("User %s dropped", st.Name)), nil
 	case *sqlparse.Begin, *sqlparse.Commit, *sqlparse.Rollback:
 		return nil, catalog.Errorf(catalog.KindInvalid, "transactions are not supported yet; each statement commits on its own")
-	case *sqlparse.StorageFlush, *sqlparse.StorageCompact, *sqlparse.KillJob, *sqlparse.Subscribe, *sqlparse.ShowStats:
-		return nil, catalog.Errorf(catalog.KindInvalid, "%T is not supported yet", stmt)
+	case *sqlparse.StorageFlush:
+		tables, err := e.storageTargets(sub, st.Table, st.All, st.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		return e.storageCommand(sub, jobFlush, tables, st.Table != nil)
+	case *sqlparse.StorageCompact:
+		tables, err := e.storageTargets(sub, st.Table, st.All, st.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		return e.storageCommand(sub, jobCompact, tables, st.Table != nil)
+	case *sqlparse.KillJob:
+		if err := requireRole(sub, catalog.RoleDBA, "KILL JOB"); err != nil {
+			return nil, err
+		}
+		if e.jobs == nil {
+			return nil, catalog.Errorf(catalog.KindNotFound, "job %s does not exist", st.ID)
+		}
+		if err := e.jobs.Kill(st.ID); err != nil {
+			return nil, err
+		}
+		return messageResult(fmt.Sprintf("Job %s cancelled", st.ID)), nil
+	case *sqlparse.ShowStats:
+		t, err := e.tableRef(sub, st.Table)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRead(sub, t); err != nil {
+			return nil, err
+		}
+		return e.showStats(ctx, sub, t)
+	case *sqlparse.Subscribe:
+		return nil, catalog.Errorf(catalog.KindInvalid, "SUBSCRIBE is not supported yet")
 	}
 	return nil, catalog.Errorf(catalog.KindInvalid, "unsupported statement %T", stmt)
 }
@@ -382,6 +414,12 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 		nt.Columns = append(nt.Columns[:i], nt.Columns[i+1:]...)
 		msg = fmt.Sprintf("Column %s dropped from %s", st.Name, t.ID)
 	case sqlparse.AlterRenameColumn:
+		if cold, err := e.hasSegments(t.StoreID); err != nil || cold {
+			if err != nil {
+				return nil, err
+			}
+			return nil, catalog.Errorf(catalog.KindInvalid, "RENAME COLUMN is not supported yet on a table with flushed data (%s)", t.ID)
+		}
 		i := nt.ColumnIndex(st.Name)
 		if i < 0 {
 			return nil, catalog.Errorf(catalog.KindNotFound, "column %s does not exist in %s", st.Name, t.ID)
@@ -408,3 +446,33 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 }
 
 var _ = duck.QuoteIdent
+
+// storageTargets resolves STORAGE FLUSH/COMPACT's tables.
+func (e *Engine) storageTargets(sub subject, ref *sqlparse.TableRef, all bool, ns catalog.NamespaceID) ([]*catalog.TableDef, error) {
+	if ref != nil {
+		t, err := e.tableRef(sub, *ref)
+		if err != nil {
+			return nil, err
+		}
+		return []*catalog.TableDef{t}, nil
+	}
+	if ns != "" {
+		if _, ok := e.reg.namespace(ns); !ok {
+			return nil, catalog.Errorf(catalog.KindNotFound, "namespace %s does not exist", ns)
+		}
+	}
+	return e.reg.tables(ns), nil
+}
+
+// dropTableData removes a dropped table's hot rows and cold segments.
+func (e *Engine) dropTableData(ctx context.Context, t *catalog.TableDef) error {
+	if err := e.hot.DropTable(ctx, t.StoreID); err != nil {
+		return fmt.Errorf("drop rows of %s: %w", t.ID, err)
+	}
+	if e.cold != nil {
+		if err := e.dropTableSegments(t.StoreID); err != nil {
+			return fmt.Errorf("drop segments of %s: %w", t.ID, err)
+		}
+	}
+	return nil
+}

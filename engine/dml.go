@@ -71,7 +71,7 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 			return nil, err
 		}
 		seqs := e.seq.NextN(int(n), nil)
-		if err := e.hot.Insert(ctx, t, partition(sub, t), rec, seqs); err != nil {
+		if err := e.insertRows(ctx, t, partition(sub, t), rec, seqs); err != nil {
 			return nil, err
 		}
 		if st.Returning != "" {
@@ -79,6 +79,30 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 		}
 	}
 	return affectedResult(n), nil
+}
+
+// insertRows writes new rows, refusing keys that exist in the hot tier or,
+// for a partition with segments, in the cold tier.
+func (e *Engine) insertRows(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) error {
+	if e.cold != nil && t.PrimaryKeyIndex() >= 0 && t.Type != catalog.TableStream {
+		l := e.coldState.lock(partKey{t.StoreID, user})
+		l.RLock()
+		defer l.RUnlock()
+		man, err := e.manifest(t, user)
+		if err != nil {
+			return err
+		}
+		if len(man.Segments) > 0 {
+			if err := e.checkColdDuplicates(ctx, t, user, man, rec.Column(t.PrimaryKeyIndex())); err != nil {
+				return err
+			}
+		}
+	}
+	if err := e.hot.Insert(ctx, t, user, rec, seqs); err != nil {
+		return err
+	}
+	e.noteWrite(t, user, rec.NumRows())
+	return nil
 }
 
 // evalInsertSource evaluates an INSERT's VALUES or SELECT source in DuckDB,
@@ -180,6 +204,7 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 	if err := e.hot.Upsert(ctx, t, partition(sub, t), rec, seqs); err != nil {
 		return nil, err
 	}
+	e.noteWrite(t, partition(sub, t), n)
 	if st.Returning != "" {
 		return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
 	}
@@ -235,6 +260,10 @@ func (e *Engine) delete(ctx context.Context, sub subject, st *sqlparse.Delete, p
 	if err != nil {
 		return nil, err
 	}
+	// The hot store counts only keys that were live there; every matched
+	// row (hot or cold) was deleted.
+	deleted = n
+	e.noteWrite(t, partition(sub, t), n)
 	if st.Returning != "" {
 		full, err := concatRecords(schema, recs)
 		if err != nil {

@@ -34,6 +34,15 @@ type Options struct {
 	// QueryTimeout bounds each statement, including the streaming of its
 	// result (0 = none; the server's default is 60s).
 	QueryTimeout time.Duration
+	// CompactAfterSegments triggers a compaction when a partition has more
+	// segments than this (default 8).
+	CompactAfterSegments int
+	// EvictionInterval is how often expired STREAM rows are removed
+	// (default 10s); they are invisible to queries at once.
+	EvictionInterval time.Duration
+	// Failpoint, when set, is called at named points of a flush (crash
+	// tests kill the process there).
+	Failpoint func(name string)
 	// MaxQueriesPerUser caps a user's concurrently running statements
 	// (results not yet closed); 0 = no cap.
 	MaxQueriesPerUser int
@@ -42,6 +51,12 @@ type Options struct {
 }
 
 func (o *Options) ensureDefaults() {
+	if o.CompactAfterSegments <= 0 {
+		o.CompactAfterSegments = 8
+	}
+	if o.EvictionInterval <= 0 {
+		o.EvictionInterval = 10 * time.Second
+	}
 	if o.MaxIdleConns <= 0 {
 		o.MaxIdleConns = 16
 	}
@@ -62,12 +77,17 @@ type Engine struct {
 	log   *slog.Logger
 	hot   HotStore
 	users Users
+	cold  ColdStore
+	jobs  Jobs
 	reg   *registry
 	db    *duck.DB
 	seq   *idgen.Snowflake
 	plans *planCache
 
 	idle chan *duck.Conn
+
+	coldState *coldState
+	started   time.Time
 
 	running struct {
 		mu sync.Mutex
@@ -77,8 +97,10 @@ type Engine struct {
 	closeOnce sync.Once
 }
 
-// Open starts the engine over the hot store and user service.
-func Open(hot HotStore, users Users, opts Options) (*Engine, error) {
+// Open starts the engine over the hot and cold tiers, the user service and
+// the job manager. cold and jobs may be nil (no flushing). Call Start before
+// the job manager starts.
+func Open(hot HotStore, users Users, cold ColdStore, jobsMgr Jobs, opts Options) (*Engine, error) {
 	opts.ensureDefaults()
 	reg, err := openRegistry(hot)
 	if err != nil {
@@ -97,6 +119,8 @@ func Open(hot HotStore, users Users, opts Options) (*Engine, error) {
 		log:   opts.Logger,
 		hot:   hot,
 		users: users,
+		cold:  cold,
+		jobs:  jobsMgr,
 		reg:   reg,
 		db:    db,
 		seq:   idgen.NewSnowflake(opts.NodeID, opts.Now),
@@ -104,6 +128,8 @@ func Open(hot HotStore, users Users, opts Options) (*Engine, error) {
 		idle:  make(chan *duck.Conn, opts.MaxIdleConns),
 	}
 	e.running.m = map[catalog.UserID]int{}
+	e.coldState = newColdState()
+	e.started = opts.Now().UTC()
 	return e, nil
 }
 

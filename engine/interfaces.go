@@ -2,13 +2,16 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/kalamdb/kalamdb-go/auth"
 	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/coldstore"
 	"github.com/kalamdb/kalamdb-go/hotstore"
+	"github.com/kalamdb/kalamdb-go/jobs"
 )
 
 // HotStore is the hot tier (implemented by *hotstore.Store). Every write is
@@ -20,6 +23,12 @@ type HotStore interface {
 	Scan(ctx context.Context, t *catalog.TableDef, user catalog.UserID, opts hotstore.ScanOptions, fn func(arrow.RecordBatch) error) error
 	Lookup(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, alloc memory.Allocator) (arrow.RecordBatch, error)
 	DropTable(ctx context.Context, storeID uint64) error
+	ScanVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, opts hotstore.ScanOptions, fn func(arrow.RecordBatch) error) error
+	CommitFlush(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs []int64, meta map[string][]byte) (int64, error)
+	EvictBefore(ctx context.Context, t *catalog.TableDef, minSeq int64) (int64, error)
+	Partitions(ctx context.Context, t *catalog.TableDef) ([]catalog.UserID, error)
+	CountLive(ctx context.Context, t *catalog.TableDef, user catalog.UserID) (int64, error)
+	HasVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array) ([]bool, error)
 	MetaGet(key []byte) ([]byte, bool, error)
 	MetaPut(key, value []byte) error
 	MetaDelete(key []byte) error
@@ -37,7 +46,27 @@ type Users interface {
 	ListUsers() []auth.User
 }
 
+// ColdStore writes and removes Parquet segments (implemented by
+// *coldstore.Store). The engine never builds segment paths itself.
+type ColdStore interface {
+	Create(t *catalog.TableDef, user catalog.UserID) (*coldstore.SegmentWriter, error)
+	Path(seg coldstore.Segment) string
+	Remove(seg coldstore.Segment) error
+	RemoveOrphans(keep map[string]bool) ([]string, error)
+}
+
+// Jobs runs background work (implemented by *jobs.Manager).
+type Jobs interface {
+	Register(t jobs.Type, exec jobs.Executor)
+	Submit(t jobs.Type, params map[string]string, idemKey string, idempotent bool) (string, bool, error)
+	Kill(id string) error
+	List() []jobs.Job
+	Every(interval time.Duration, fn func(now time.Time))
+}
+
 var (
-	_ HotStore = (*hotstore.Store)(nil)
-	_ Users    = (*auth.Service)(nil)
+	_ ColdStore = (*coldstore.Store)(nil)
+	_ Jobs      = (*jobs.Manager)(nil)
+	_ HotStore  = (*hotstore.Store)(nil)
+	_ Users     = (*auth.Service)(nil)
 )

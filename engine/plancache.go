@@ -62,6 +62,8 @@ func (c *planCache) put(k planKey, gen uint64, q *scopedQuery) {
 	for i, l := range q.loads {
 		p.loads[i] = *l
 		p.loads[i].rows = nil
+		p.loads[i].tiered = false
+		p.loads[i].unpin = nil
 	}
 	c.mu.Lock()
 	if len(c.mu.m) >= c.max {

@@ -69,6 +69,12 @@ func (e *Engine) pointQuery(ctx context.Context, sub subject, sql string) (*Resu
 			idx = append(idx, j)
 		}
 	}
+	if e.cold != nil {
+		// Rows of a flushed partition may be in segments: DuckDB reads them.
+		if man, err := e.manifest(t, partition(sub, t)); err != nil || len(man.Segments) > 0 {
+			return nil, false, nil
+		}
+	}
 	keys, ok := keyArray(t, []string{pq.Value.Text})
 	if !ok {
 		return nil, false, nil

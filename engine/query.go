@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/coldstore"
 	"github.com/kalamdb/kalamdb-go/engine/duck"
 	"github.com/kalamdb/kalamdb-go/hotstore"
 )
@@ -196,8 +197,24 @@ func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLo
 		return c.AppendRecord(l.temp, true, rec)
 	}
 	t := l.table
+	if l.rows == nil && t.Type != catalog.TableStream && e.cold != nil {
+		man, err := e.manifest(t, partition(sub, t))
+		if err != nil {
+			return err
+		}
+		if len(man.Segments) > 0 {
+			return e.loadTiered(ctx, c, sub, l, man)
+		}
+	}
 	if err := c.Exec(createTempSQL(l.temp, t.Columns, true)); err != nil {
 		return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
+	}
+	if t.Type == catalog.TableStream && t.TTLSeconds > 0 {
+		defer func() {
+			// Rows past their TTL are invisible at once; the eviction job
+			// removes them from storage later.
+			_ = c.Exec(fmt.Sprintf("DELETE FROM %s WHERE _seq < %d", duck.QuoteIdent(l.temp), e.streamFloor(t)))
+		}()
 	}
 	switch {
 	case l.rows != nil:
@@ -223,13 +240,158 @@ func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLo
 	return nil
 }
 
-// dropTemps removes the query's temporary tables.
+// dropTemps removes the query's temporary tables and views and unpins the
+// segment files it read.
 func (e *Engine) dropTemps(c *duck.Conn, q *scopedQuery) error {
 	var firstErr error
 	for _, l := range q.loads {
-		if err := c.Exec("DROP TABLE IF EXISTS temp.main." + duck.QuoteIdent(l.temp)); err != nil && firstErr == nil {
-			firstErr = err
+		stmts := []string{"DROP TABLE IF EXISTS temp.main." + duck.QuoteIdent(l.temp)}
+		if l.tiered {
+			stmts = []string{"DROP VIEW IF EXISTS temp.main." + duck.QuoteIdent(l.temp),
+				"DROP TABLE IF EXISTS temp.main." + duck.QuoteIdent(l.temp+"_hot")}
 		}
+		for _, q := range stmts {
+			if err := c.Exec(q); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+		if l.unpin != nil {
+			l.unpin()
+			l.unpin = nil
+		}
+		l.tiered = false
 	}
 	return firstErr
+}
+
+// loadTiered makes the scoped relation of a partition that has segments: a
+// view over the partition's hot row versions and its Parquet files showing
+// the newest version of each key, tombstones removed. Three shapes, cheapest
+// first, chosen from the manifest and the hot rows:
+//   - no overlap at all (append-only): hot rows UNION ALL segment rows;
+//   - segments disjoint from each other: segment rows whose key has no hot
+//     version (an anti-join), UNION ALL the live hot rows;
+//   - otherwise: the newest _seq per key over everything.
+func (e *Engine) loadTiered(ctx context.Context, c *duck.Conn, sub subject, l *tableLoad, man coldstore.Manifest) error {
+	t := l.table
+	hot := l.temp + "_hot"
+	l.tiered = true
+	l.unpin = e.acquire(man.Segments)
+	cols := append(append([]catalog.Column(nil), t.Columns...), catalog.Column{Name: catalog.DeletedColumn, Type: catalog.DataType{Kind: catalog.TypeBoolean}})
+	if err := c.Exec(createTempSQL(hot, cols, false) + ""); err != nil {
+		return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
+	}
+	// createTempSQL puts _seq last when asked; here the column order must be
+	// the version order (user columns, _seq, _deleted).
+	if err := c.Exec("ALTER TABLE temp.main." + duck.QuoteIdent(hot) + " ADD COLUMN _seq BIGINT"); err != nil {
+		return err
+	}
+	var hotRows, hotDeleted int64
+	var hotMin, hotMax *int64
+	pk := t.PrimaryKeyIndex()
+	err := e.hot.ScanVersions(ctx, t, partition(sub, t), hotstore.ScanOptions{}, func(rec arrow.RecordBatch) error {
+		n := len(t.Columns)
+		// Reorder to (user columns, _deleted, _seq) as the temp table is.
+		cs := append(append([]arrow.Array(nil), rec.Columns()[:n]...), rec.Column(n+1), rec.Column(n))
+		fs := append(append([]arrow.Field(nil), rec.Schema().Fields()[:n]...), rec.Schema().Field(n+1), rec.Schema().Field(n))
+		r := array.NewRecordBatch(arrow.NewSchema(fs, nil), cs, rec.NumRows())
+		defer r.Release()
+		hotRows += rec.NumRows()
+		del := rec.Column(n + 1).(*array.Boolean)
+		for i := 0; i < del.Len(); i++ {
+			if del.Value(i) {
+				hotDeleted++
+			}
+		}
+		if ints, ok := intKeys(rec.Column(pk)); ok && len(ints) > 0 {
+			lo, hi := ints[0], ints[len(ints)-1]
+			if hotMin == nil || lo < *hotMin {
+				hotMin = &lo
+			}
+			if hotMax == nil || hi > *hotMax {
+				hotMax = &hi
+			}
+		} else if !ok {
+			hotMin, hotMax = nil, nil
+		}
+		return c.AppendRecord(hot, true, r)
+	})
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", t.ID, err)
+	}
+	var userCols strings.Builder
+	for i, col := range t.Columns {
+		if i > 0 {
+			userCols.WriteString(", ")
+		}
+		userCols.WriteString(duck.QuoteIdent(col.Name))
+	}
+	seg := "SELECT " + segmentColumns(t, true) + " FROM read_parquet(" + e.fileList(man.Segments) + ", union_by_name=true)"
+	hotSel := "SELECT " + userCols.String() + ", _seq, _deleted FROM temp.main." + duck.QuoteIdent(hot)
+	pkName := duck.QuoteIdent(t.Columns[pk].Name)
+	var view string
+	switch {
+	case !man.Overlaps() && hotDeleted == 0 && segTombstones(man) == 0 && hotDisjoint(man, hotRows, hotMin, hotMax):
+		view = "SELECT " + userCols.String() + ", _seq FROM (" + seg + ") UNION ALL SELECT " + userCols.String() + ", _seq FROM temp.main." + duck.QuoteIdent(hot)
+	case !man.Overlaps():
+		view = "SELECT " + userCols.String() + ", _seq FROM (" + seg + ") s WHERE NOT _deleted AND NOT EXISTS (SELECT 1 FROM temp.main." +
+			duck.QuoteIdent(hot) + " h WHERE h." + pkName + " = s." + pkName + ") UNION ALL SELECT " + userCols.String() +
+			", _seq FROM temp.main." + duck.QuoteIdent(hot) + " WHERE NOT _deleted"
+	default:
+		view = "SELECT " + userCols.String() + ", _seq FROM (" + seg + " UNION ALL " + hotSel + ") QUALIFY row_number() OVER (PARTITION BY " +
+			pkName + " ORDER BY _seq DESC) = 1 AND NOT _deleted"
+	}
+	if err := c.Exec("CREATE TEMP VIEW " + duck.QuoteIdent(l.temp) + " AS " + view); err != nil {
+		return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
+	}
+	return nil
+}
+
+func segTombstones(m coldstore.Manifest) int64 {
+	var n int64
+	for _, s := range m.Segments {
+		n += s.Tombstones
+	}
+	return n
+}
+
+// hotDisjoint reports whether the hot keys [lo, hi] (integer keys only)
+// fall outside every segment's key range.
+func hotDisjoint(m coldstore.Manifest, hotRows int64, lo, hi *int64) bool {
+	if hotRows == 0 {
+		return true
+	}
+	if lo == nil || hi == nil {
+		return false
+	}
+	for _, s := range m.Segments {
+		if s.MinPKInt == nil || s.MaxPKInt == nil {
+			return false
+		}
+		if *lo <= *s.MaxPKInt && *hi >= *s.MinPKInt {
+			return false
+		}
+	}
+	return true
+}
+
+// intKeys returns integer key values (in key order) as int64.
+func intKeys(a arrow.Array) ([]int64, bool) {
+	switch k := a.(type) {
+	case *array.Int64:
+		return k.Int64Values(), true
+	case *array.Int32:
+		out := make([]int64, k.Len())
+		for i, v := range k.Int32Values() {
+			out[i] = int64(v)
+		}
+		return out, true
+	case *array.Int16:
+		out := make([]int64, k.Len())
+		for i, v := range k.Int16Values() {
+			out[i] = int64(v)
+		}
+		return out, true
+	}
+	return nil, false
 }

@@ -23,6 +23,10 @@ type tableLoad struct {
 	keys []string
 	// rows, when not nil, are loaded instead of reading storage (RETURNING).
 	rows []arrow.RecordBatch
+	// tiered is set while the relation is a view over hot rows and
+	// segments; unpin releases the segment files it pinned.
+	tiered bool
+	unpin  func()
 }
 
 // scopedQuery is a SELECT rewritten to read only scoped relations.

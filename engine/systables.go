@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -43,11 +44,23 @@ var systemTables = map[catalog.TableName]systemTable{
 	"audit_log": sysCols("audit_id", catalog.TypeText, "timestamp", catalog.TypeTimestamp, "actor_user_id", catalog.TypeText,
 		"subject_user_id", catalog.TypeText, "action", catalog.TypeText, "target", catalog.TypeText,
 		"details", catalog.TypeText, "ip_address", catalog.TypeText),
+	"jobs": sysCols("job_id", catalog.TypeText, "job_type", catalog.TypeText, "status", catalog.TypeText,
+		"parameters", catalog.TypeJSON, "message", catalog.TypeText, "error", catalog.TypeText, "idempotency_key", catalog.TypeText,
+		"retry_count", catalog.TypeInt, "max_retries", catalog.TypeInt, "created_at", catalog.TypeTimestamp,
+		"started_at", catalog.TypeTimestamp, "finished_at", catalog.TypeTimestamp, "node_id", catalog.TypeText),
+	"storages": sysCols("storage_id", catalog.TypeText, "storage_name", catalog.TypeText, "storage_type", catalog.TypeText,
+		"base_directory", catalog.TypeText, "created_at", catalog.TypeTimestamp),
 	"users": sysCols("user_id", catalog.TypeText, "role", catalog.TypeText, "email", catalog.TypeText,
 		"auth_type", catalog.TypeText, "created_at", catalog.TypeTimestamp, "updated_at", catalog.TypeTimestamp,
 		"last_login_at", catalog.TypeTimestamp, "failed_login_attempts", catalog.TypeInt,
 		"locked_until", catalog.TypeTimestamp, "deleted_at", catalog.TypeTimestamp),
 }
+
+var jobIDSchema = sysCols("job_id", catalog.TypeText, "table_name", catalog.TypeText)
+
+var showStatsSchema = sysCols("namespace_id", catalog.TypeText, "table_name", catalog.TypeText, "table_type", catalog.TypeText,
+	"schema_version", catalog.TypeInt, "partitions", catalog.TypeBigInt, "hot_rows", catalog.TypeBigInt,
+	"segments", catalog.TypeBigInt, "cold_rows", catalog.TypeBigInt, "cold_bytes", catalog.TypeBigInt)
 
 var describeTableSchema = sysCols("column_name", catalog.TypeText, "ordinal_position", catalog.TypeInt,
 	"data_type", catalog.TypeText, "is_nullable", catalog.TypeBoolean, "is_primary_key", catalog.TypeBoolean,
@@ -74,6 +87,8 @@ func (r *rowsBuilder) add(vals ...any) {
 			f.(*array.StringBuilder).Append(x)
 		case int:
 			f.(*array.Int32Builder).Append(int32(x))
+		case int64:
+			f.(*array.Int64Builder).Append(x)
 		case bool:
 			f.(*array.BooleanBuilder).Append(x)
 		case time.Time:
@@ -125,6 +140,19 @@ func (e *Engine) systemRows(name catalog.TableName, sub subject) (arrow.RecordBa
 		}
 	case "tables":
 		e.tableRows(rb, "")
+	case "jobs":
+		if e.jobs != nil {
+			for _, j := range e.jobs.List() {
+				var errText any
+				if j.Error != "" {
+					errText = j.Error
+				}
+				rb.add(j.ID, string(j.Type), string(j.Status), jsonText(j.Parameters), j.Message, errText, j.IdempotencyKey,
+					j.RetryCount, j.MaxRetries, j.CreatedAt, j.StartedAt, j.FinishedAt, j.NodeID)
+			}
+		}
+	case "storages":
+		rb.add("local", "Local filesystem", "filesystem", e.opts.ColdDir, e.started)
 	case "audit_log":
 		entries, err := e.auditEntries()
 		if err != nil {
@@ -204,6 +232,42 @@ func describeTable(t *catalog.TableDef) (*Result, error) {
 		}
 		rb.add(c.Name, i+1, c.Type.String(), !c.NotNull, c.PrimaryKey, def)
 	}
+	rec := rb.record()
+	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
+}
+
+// showStats reports a table's tiers: over every partition for dba and
+// system, over the caller's own partition otherwise.
+func (e *Engine) showStats(ctx context.Context, sub subject, t *catalog.TableDef) (*Result, error) {
+	parts := []catalog.UserID{partition(sub, t)}
+	if sub.role.AtLeast(catalog.RoleDBA) && t.Type.PerUser() {
+		var err error
+		if parts, err = e.partitionsOf(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	var hot, segs, coldRows, coldBytes int64
+	for _, u := range parts {
+		n, err := e.hot.CountLive(ctx, t, u)
+		if err != nil {
+			return nil, err
+		}
+		hot += n
+		if e.cold == nil {
+			continue
+		}
+		m, err := e.manifest(t, u)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range m.Segments {
+			segs++
+			coldRows += s.Rows - s.Tombstones
+			coldBytes += s.Bytes
+		}
+	}
+	rb := newRowsBuilder(showStatsSchema.schema)
+	rb.add(string(t.ID.Namespace), string(t.ID.Name), t.Type.String(), t.Version, int64(len(parts)), hot, segs, coldRows, coldBytes)
 	rec := rb.record()
 	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
 }

@@ -49,8 +49,11 @@ type rowDecoder struct {
 	idToPos   []int32  // column ID -> position, -1 if absent
 	idMap     map[uint32]int32
 	monotonic bool // column IDs strictly increase with position
-	rows      int  // rows appended to the current batch
-	capacity  int  // rows the buffers can hold
+	// keepDeleted makes decode append tombstones as rows of NULLs (the
+	// caller tracks which rows are tombstones and their keys).
+	keepDeleted bool
+	rows        int // rows appended to the current batch
+	capacity    int // rows the buffers can hold
 	// scratch for the generic (non-monotonic) decode path
 	offsets []int32
 	wires   []byte
@@ -346,10 +349,21 @@ func (d *rowDecoder) decode(v []byte) (bool, error) {
 	if len(v) < headerLen+1 || v[0] != valueVersion {
 		return false, errCorrupt("hotstore: bad row value header")
 	}
-	if v[9]&flagDeleted != 0 {
-		return false, nil
-	}
 	row := d.rows
+	if v[9]&flagDeleted != 0 {
+		if !d.keepDeleted {
+			return false, nil
+		}
+		if row >= d.capacity {
+			return false, catalog.Errorf(catalog.KindInternal, "hotstore: decoder overflow")
+		}
+		for i := range d.cols {
+			d.cols[i].appendNull(row)
+		}
+		d.seq.u64[row] = binary.LittleEndian.Uint64(v[1:9])
+		d.rows++
+		return true, nil
+	}
 	if row >= d.capacity {
 		return false, catalog.Errorf(catalog.KindInternal, "hotstore: decoder overflow")
 	}

@@ -15,8 +15,8 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-func TestQueryLimits(t *testing.T) {
-	ts := startServerWith(t, t.TempDir(), []string{"--query-timeout", "1s", "--max-queries-per-user", "2", "--memory-limit", "64MB"}, nil)
+func TestQueryTimeout(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--query-timeout", "2s"}, nil)
 	root := connect(t, ts.addr, "root", testRootPassword)
 
 	// A query running past --query-timeout is cancelled: DeadlineExceeded.
@@ -26,9 +26,14 @@ func TestQueryLimits(t *testing.T) {
 	require.Less(t, time.Since(start), 15*time.Second)
 	// The server is fine afterwards.
 	require.Equal(t, [][]string{{"1"}}, root.mustQuery("SELECT 1"))
+}
+
+func TestQueryMemoryAndConcurrencyLimits(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--max-queries-per-user", "2", "--memory-limit", "64MB"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
 
 	// More than --memory-limit: ResourceExhausted (spilling is off).
-	_, _, err = root.query("SELECT list(i) FROM range(50000000) t(i)")
+	_, _, err := root.query("SELECT list(i) FROM range(50000000) t(i)")
 	requireCode(t, err, codes.ResourceExhausted, "memory")
 
 	// A third concurrent query of the same user is refused; others are not.

@@ -19,12 +19,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kalamdb/kalamdb-go/auth"
+	"github.com/kalamdb/kalamdb-go/coldstore"
 	"github.com/kalamdb/kalamdb-go/engine"
 	"github.com/kalamdb/kalamdb-go/flightsrv"
 	"github.com/kalamdb/kalamdb-go/hotstore"
+	"github.com/kalamdb/kalamdb-go/jobs"
 )
 
 var errUsage = errors.New("usage")
@@ -45,6 +48,7 @@ type config struct {
 	maxQueriesPerUser                                    int
 	handshakeRate                                        float64
 	oidcConfig                                           string
+	maxJobs                                              int
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -79,6 +83,8 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.IntVar(&c.maxQueriesPerUser, "max-queries-per-user", maxQ, "concurrent statements per user, 0 = no cap [KALAMDB_MAX_QUERIES_PER_USER]")
 	rate, _ := strconv.ParseFloat(env("KALAMDB_HANDSHAKE_RATE", "20"), 64)
 	fs.Float64Var(&c.handshakeRate, "handshake-rate", rate, "handshakes per second per client IP (burst 2x), 0 = unlimited [KALAMDB_HANDSHAKE_RATE]")
+	maxJobs, _ := strconv.Atoi(env("KALAMDB_MAX_JOBS", "2"))
+	fs.IntVar(&c.maxJobs, "max-jobs", maxJobs, "background jobs (flush, compaction, eviction) run at once [KALAMDB_MAX_JOBS]")
 	fs.StringVar(&c.oidcConfig, "oidc-config", env("KALAMDB_OIDC_CONFIG", ""), "JSON file listing trusted OIDC issuers [KALAMDB_OIDC_CONFIG]")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
@@ -134,12 +140,27 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("open users: %w", err)
 	}
-	eng, err := engine.Open(store, users, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ColdDir: coldDir,
-		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Logger: log.With("component", "engine")})
+	cold, err := coldstore.Open(coldstore.Options{Dir: coldDir, Logger: log.With("component", "coldstore")})
+	if err != nil {
+		return fmt.Errorf("open cold store: %w", err)
+	}
+	jobMgr, err := jobs.Open(store, jobs.Options{Workers: c.maxJobs, Logger: log.With("component", "jobs")})
+	if err != nil {
+		return fmt.Errorf("open jobs: %w", err)
+	}
+	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ColdDir: coldDir,
+		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(),
+		Logger: log.With("component", "engine")})
 	if err != nil {
 		return fmt.Errorf("open engine: %w", err)
 	}
 	defer func() { err = errors.Join(err, eng.Close()) }()
+	if err := eng.Start(); err != nil {
+		return fmt.Errorf("start engine: %w", err)
+	}
+	jobMgr.Start()
+	// Jobs stop before the engine and Pebble close (defers run in reverse).
+	defer func() { err = errors.Join(err, jobMgr.Close()) }()
 
 	tlsCfg, err := tlsConfig(c)
 	if err != nil {
@@ -254,4 +275,18 @@ func loadOIDCConfig(path string) ([]auth.OIDCIssuer, error) {
 			AutoCreate: c.AutoCreate, UserClaim: c.UserClaim}
 	}
 	return out, nil
+}
+
+// failpoint returns the crash hook named by KALAMDB_FAILPOINT (crash tests
+// only): the process kills itself with SIGKILL when a flush reaches it.
+func (m *Main) failpoint() func(string) {
+	want := m.Getenv("KALAMDB_FAILPOINT")
+	if want == "" {
+		return nil
+	}
+	return func(name string) {
+		if name == want {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	}
 }

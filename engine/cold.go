@@ -1,0 +1,414 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/coldstore"
+	"github.com/kalamdb/kalamdb-go/engine/duck"
+	"github.com/kalamdb/kalamdb-go/hotstore"
+)
+
+// Manifests live in the hot store's metadata, one per partition:
+//
+//	man/<store id, 16 hex>/<user id or "">   JSON coldstore.Manifest
+const metaManifestPrefix = "man/"
+
+func manifestKey(storeID uint64, user catalog.UserID) string {
+	return fmt.Sprintf("%s%016x/%s", metaManifestPrefix, storeID, user)
+}
+
+// manifest reads a partition's manifest (empty when never flushed).
+func (e *Engine) manifest(t *catalog.TableDef, user catalog.UserID) (coldstore.Manifest, error) {
+	b, ok, err := e.hot.MetaGet([]byte(manifestKey(t.StoreID, user)))
+	if err != nil || !ok {
+		return coldstore.Manifest{}, err
+	}
+	m, err := coldstore.UnmarshalManifest(b)
+	if err != nil {
+		return coldstore.Manifest{}, fmt.Errorf("read manifest of %s/%s: %w", t.ID, user, err)
+	}
+	return m, nil
+}
+
+// tableManifests lists every partition manifest of a table.
+func (e *Engine) tableManifests(storeID uint64) (map[catalog.UserID]coldstore.Manifest, error) {
+	prefix := fmt.Sprintf("%s%016x/", metaManifestPrefix, storeID)
+	out := map[catalog.UserID]coldstore.Manifest{}
+	err := e.hot.MetaScan([]byte(prefix), func(k, v []byte) error {
+		m, err := coldstore.UnmarshalManifest(v)
+		if err != nil {
+			return err
+		}
+		out[catalog.UserID(strings.TrimPrefix(string(k), prefix))] = m
+		return nil
+	})
+	return out, err
+}
+
+// partKey names one partition of one table.
+type partKey struct {
+	storeID uint64
+	user    catalog.UserID
+}
+
+// coldState is the engine's bookkeeping for the cold tier: a lock per
+// partition (writers that must see a stable set of segments hold it shared;
+// the flush and compaction commits hold it exclusively, briefly) and
+// reference counts of segment files read by running queries, so that a
+// compaction never deletes a file under a reader.
+type coldState struct {
+	mu       sync.Mutex
+	locks    map[partKey]*sync.RWMutex
+	refs     map[string]int
+	doomed   map[string]coldstore.Segment // removed from manifests, awaiting the last reader
+	dirty    map[partKey]int64            // rows written since the last flush (FLUSH_POLICY)
+	lastSeen map[partKey]int64            // unix seconds of the last flush or start
+}
+
+func newColdState() *coldState {
+	return &coldState{locks: map[partKey]*sync.RWMutex{}, refs: map[string]int{}, doomed: map[string]coldstore.Segment{},
+		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}}
+}
+
+func (c *coldState) lock(k partKey) *sync.RWMutex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.locks[k]
+	if !ok {
+		l = &sync.RWMutex{}
+		c.locks[k] = l
+	}
+	return l
+}
+
+// acquire pins segment files for a reader; the returned func unpins them.
+func (e *Engine) acquire(segs []coldstore.Segment) func() {
+	e.coldState.mu.Lock()
+	for _, s := range segs {
+		e.coldState.refs[s.File]++
+	}
+	e.coldState.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			var remove []coldstore.Segment
+			e.coldState.mu.Lock()
+			for _, s := range segs {
+				if e.coldState.refs[s.File]--; e.coldState.refs[s.File] <= 0 {
+					delete(e.coldState.refs, s.File)
+					if d, ok := e.coldState.doomed[s.File]; ok {
+						remove = append(remove, d)
+						delete(e.coldState.doomed, s.File)
+					}
+				}
+			}
+			e.coldState.mu.Unlock()
+			for _, s := range remove {
+				e.removeSegment(s)
+			}
+		})
+	}
+}
+
+// retire deletes segments no longer in any manifest, now or when their last
+// reader finishes.
+func (e *Engine) retire(segs []coldstore.Segment) {
+	var now []coldstore.Segment
+	e.coldState.mu.Lock()
+	for _, s := range segs {
+		if e.coldState.refs[s.File] > 0 {
+			e.coldState.doomed[s.File] = s
+		} else {
+			now = append(now, s)
+		}
+	}
+	e.coldState.mu.Unlock()
+	for _, s := range now {
+		e.removeSegment(s)
+	}
+}
+
+func (e *Engine) removeSegment(s coldstore.Segment) {
+	if err := e.cold.Remove(s); err != nil {
+		e.log.Warn("remove segment", "file", s.File, "err", err)
+	}
+}
+
+// noteWrite counts rows written to a partition, for FLUSH_POLICY.
+func (e *Engine) noteWrite(t *catalog.TableDef, user catalog.UserID, n int64) {
+	if t.FlushPolicy == "" || t.Type == catalog.TableStream {
+		return
+	}
+	e.coldState.mu.Lock()
+	e.coldState.dirty[partKey{t.StoreID, user}] += n
+	e.coldState.mu.Unlock()
+}
+
+// flushPartition moves a partition's hot row versions into a new Parquet
+// segment. The segment is written and renamed first; then, in one Pebble
+// batch, the manifest gains the segment and the flushed hot keys are deleted
+// (a key rewritten meanwhile stays hot). A crash before that batch leaves an
+// orphan file (removed at start) and the rows hot; after it, the rows are
+// cold only: none lost, none duplicated.
+func (e *Engine) flushPartition(ctx context.Context, t *catalog.TableDef, user catalog.UserID) (int64, error) {
+	if t.Type == catalog.TableStream {
+		return 0, catalog.Errorf(catalog.KindInvalid, "STREAM table %s is never flushed", t.ID)
+	}
+	w, err := e.cold.Create(t, user)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = w.Abort() }() // no-op after Commit
+	var keys []arrow.Array
+	var seqs []int64
+	pk := t.PrimaryKeyIndex()
+	defer func() {
+		for _, k := range keys {
+			k.Release()
+		}
+	}()
+	err = e.hot.ScanVersions(ctx, t, user, hotstore.ScanOptions{}, func(rec arrow.RecordBatch) error {
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+		k := rec.Column(pk)
+		k.Retain()
+		keys = append(keys, k)
+		seqs = append(seqs, rec.Column(len(t.Columns)).(*array.Int64).Int64Values()...)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("flush %s/%s: %w", t.ID, user, err)
+	}
+	if len(seqs) == 0 {
+		return 0, nil
+	}
+	e.failpoint("flush-before-commit-segment")
+	seg, err := w.Commit()
+	if err != nil {
+		return 0, fmt.Errorf("flush %s/%s: %w", t.ID, user, err)
+	}
+	e.failpoint("flush-after-segment")
+	allKeys, err := array.Concatenate(keys, memory.DefaultAllocator)
+	if err != nil {
+		e.removeSegment(seg)
+		return 0, fmt.Errorf("flush %s/%s: %w", t.ID, user, err)
+	}
+	defer allKeys.Release()
+	l := e.coldState.lock(partKey{t.StoreID, user})
+	l.Lock()
+	man, err := e.manifest(t, user)
+	if err == nil {
+		man.Segments = append(man.Segments, seg)
+		var b []byte
+		if b, err = man.Marshal(); err == nil {
+			_, err = e.hot.CommitFlush(ctx, t, user, allKeys, seqs, map[string][]byte{manifestKey(t.StoreID, user): b})
+		}
+	}
+	l.Unlock()
+	if err != nil {
+		e.removeSegment(seg)
+		return 0, fmt.Errorf("flush %s/%s: %w", t.ID, user, err)
+	}
+	e.failpoint("flush-after-commit")
+	e.coldState.mu.Lock()
+	delete(e.coldState.dirty, partKey{t.StoreID, user})
+	e.coldState.lastSeen[partKey{t.StoreID, user}] = e.opts.Now().Unix()
+	e.coldState.mu.Unlock()
+	if len(man.Segments) > e.opts.CompactAfterSegments {
+		if _, _, err := e.submitTableJob(jobCompact, t, user); err != nil {
+			e.log.Warn("schedule compaction", "table", t.ID, "err", err)
+		}
+	}
+	return int64(len(seqs)), nil
+}
+
+// compactPartition merges all segments of a partition into one sorted
+// segment holding only the newest live version of each key (tombstones drop
+// out: every older version is among the merged segments, and hot versions
+// are newer than any cold one).
+func (e *Engine) compactPartition(ctx context.Context, t *catalog.TableDef, user catalog.UserID) (int64, error) {
+	man, err := e.manifest(t, user)
+	if err != nil {
+		return 0, err
+	}
+	inputs := man.Segments
+	if len(inputs) < 2 && (len(inputs) == 0 || inputs[0].Tombstones == 0) {
+		return 0, nil
+	}
+	release := e.acquire(inputs)
+	defer release()
+	c, err := e.conn()
+	if err != nil {
+		return 0, err
+	}
+	broken := true
+	defer func() { e.release(c, broken) }()
+	pk := duck.QuoteIdent(t.Columns[t.PrimaryKeyIndex()].Name)
+	sql := "SELECT " + segmentColumns(t, true) + " FROM read_parquet(" + e.fileList(inputs) + ", union_by_name=true) " +
+		"QUALIFY row_number() OVER (PARTITION BY " + pk + " ORDER BY _seq DESC) = 1 AND NOT _deleted ORDER BY " + pk
+	rows, err := c.QueryContext(ctx, sql)
+	if err != nil {
+		return 0, fmt.Errorf("compact %s/%s: %w", t.ID, user, err)
+	}
+	defer rows.Close()
+	w, err := e.cold.Create(t, user)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = w.Abort() }()
+	schema := coldstore.SegmentSchema(t)
+	var n int64
+	for rec := rows.NextBatch(BatchRows, BatchBytes); rec != nil; rec = rows.NextBatch(BatchRows, BatchBytes) {
+		out := array.NewRecordBatch(schema, rec.Columns(), rec.NumRows())
+		err := w.Write(out)
+		out.Release()
+		rec.Release()
+		if err != nil {
+			return 0, fmt.Errorf("compact %s/%s: %w", t.ID, user, err)
+		}
+		n += out.NumRows()
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("compact %s/%s: %w", t.ID, user, err)
+	}
+	broken = false
+	var merged []coldstore.Segment
+	if n > 0 {
+		seg, err := w.Commit()
+		if err != nil {
+			return 0, err
+		}
+		merged = append(merged, seg)
+	}
+	in := map[string]bool{}
+	for _, s := range inputs {
+		in[s.File] = true
+	}
+	l := e.coldState.lock(partKey{t.StoreID, user})
+	l.Lock()
+	cur, err := e.manifest(t, user)
+	if err == nil {
+		next := coldstore.Manifest{Segments: merged}
+		for _, s := range cur.Segments {
+			if !in[s.File] {
+				next.Segments = append(next.Segments, s)
+			}
+		}
+		var b []byte
+		if b, err = next.Marshal(); err == nil {
+			err = e.hot.MetaPut([]byte(manifestKey(t.StoreID, user)), b)
+		}
+	}
+	l.Unlock()
+	if err != nil {
+		for _, s := range merged {
+			e.removeSegment(s)
+		}
+		return 0, fmt.Errorf("compact %s/%s: %w", t.ID, user, err)
+	}
+	e.retire(inputs)
+	return n, nil
+}
+
+// segmentColumns is the select list reading a segment with the table's
+// current columns (cast to their types; columns added since the segment was
+// written read as NULL through union_by_name), then _seq and _deleted.
+func segmentColumns(t *catalog.TableDef, withDeleted bool) string {
+	var b strings.Builder
+	for i, c := range t.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "CAST(%s AS %s) AS %s", duck.QuoteIdent(c.Name), c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
+	}
+	b.WriteString(", _seq")
+	if withDeleted {
+		b.WriteString(", _deleted")
+	}
+	return b.String()
+}
+
+// fileList renders segment paths as a DuckDB list literal.
+func (e *Engine) fileList(segs []coldstore.Segment) string {
+	parts := make([]string, len(segs))
+	for i, s := range segs {
+		parts[i] = duck.QuoteString(e.cold.Path(s))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// removeOrphans deletes segment files no manifest lists (an interrupted
+// flush or compaction); run once at start.
+func (e *Engine) removeOrphans() error {
+	keep := map[string]bool{}
+	err := e.hot.MetaScan([]byte(metaManifestPrefix), func(_, v []byte) error {
+		m, err := coldstore.UnmarshalManifest(v)
+		if err != nil {
+			return err
+		}
+		for _, s := range m.Segments {
+			keep[s.File] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read manifests: %w", err)
+	}
+	removed, err := e.cold.RemoveOrphans(keep)
+	if len(removed) > 0 {
+		e.log.Info("removed orphan segment files", "count", len(removed))
+	}
+	return err
+}
+
+// dropTableSegments removes every segment and manifest of a dropped table.
+func (e *Engine) dropTableSegments(storeID uint64) error {
+	mans, err := e.tableManifests(storeID)
+	if err != nil {
+		return err
+	}
+	for user, m := range mans {
+		if err := e.hot.MetaDelete([]byte(manifestKey(storeID, user))); err != nil {
+			return err
+		}
+		e.retire(m.Segments)
+	}
+	return nil
+}
+
+// hasSegments reports whether any partition of the table has cold data.
+func (e *Engine) hasSegments(storeID uint64) (bool, error) {
+	mans, err := e.tableManifests(storeID)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range mans {
+		if len(m.Segments) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// failpoint kills the process at a named point when the test hook asks for
+// it (KALAMDB_FAILPOINT via Options.Failpoint): crash tests use it to stop a
+// flush exactly between its steps.
+func (e *Engine) failpoint(name string) {
+	if e.opts.Failpoint != nil {
+		e.opts.Failpoint(name)
+	}
+}
+
+var errTableGone = errors.New("table no longer exists")
