@@ -50,6 +50,9 @@ type Segment struct {
 	MaxPKInt *int64 `json:"max_pk_int,omitempty"`
 	// SchemaVersion is the TableDef.Version the file was written with.
 	SchemaVersion int `json:"schema_version"`
+	// Columns are the user column names the file holds, in order; readers
+	// treat a current column missing from every segment as NULL.
+	Columns []string `json:"columns,omitempty"`
 	// CreatedAt is when the segment was committed (UTC).
 	CreatedAt time.Time `json:"created_at"`
 }

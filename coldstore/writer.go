@@ -332,6 +332,7 @@ func (w *SegmentWriter) Commit() (seg Segment, err error) {
 		MinSeq:        w.minSeq,
 		MaxSeq:        w.maxSeq,
 		SchemaVersion: w.t.Version,
+		Columns:       columnNames(w.t),
 		CreatedAt:     w.s.now().UTC(),
 	}
 	if w.pk >= 0 {
@@ -376,4 +377,12 @@ func (w *SegmentWriter) discard() error {
 		errs = append(errs, ioErr("remove", w.t.ID, w.tmpPath, err))
 	}
 	return errors.Join(errs...)
+}
+
+func columnNames(t *catalog.TableDef) []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Name
+	}
+	return out
 }

@@ -256,7 +256,7 @@ func (e *Engine) compactPartition(ctx context.Context, t *catalog.TableDef, user
 	broken := true
 	defer func() { e.release(c, broken) }()
 	pk := duck.QuoteIdent(t.Columns[t.PrimaryKeyIndex()].Name)
-	sql := "SELECT " + segmentColumns(t, true) + " FROM read_parquet(" + e.fileList(inputs) + ", union_by_name=true) " +
+	sql := "SELECT " + segmentColumns(t, inputs, true) + " FROM read_parquet(" + e.fileList(inputs) + ", union_by_name=true) " +
 		"QUALIFY row_number() OVER (PARTITION BY " + pk + " ORDER BY _seq DESC) = 1 AND NOT _deleted ORDER BY " + pk
 	rows, err := c.QueryContext(ctx, sql)
 	if err != nil {
@@ -322,16 +322,27 @@ func (e *Engine) compactPartition(ctx context.Context, t *catalog.TableDef, user
 	return n, nil
 }
 
-// segmentColumns is the select list reading a segment with the table's
-// current columns (cast to their types; columns added since the segment was
-// written read as NULL through union_by_name), then _seq and _deleted.
-func segmentColumns(t *catalog.TableDef, withDeleted bool) string {
+// segmentColumns is the select list reading segments with the table's
+// current columns, cast to their types, then _seq (and _deleted). A column
+// absent from some segments reads as NULL there (union_by_name); one absent
+// from all of them (added since) is a typed NULL.
+func segmentColumns(t *catalog.TableDef, segs []coldstore.Segment, withDeleted bool) string {
+	present := map[string]bool{}
+	for _, s := range segs {
+		for _, c := range s.Columns {
+			present[strings.ToLower(c)] = true
+		}
+	}
 	var b strings.Builder
 	for i, c := range t.Columns {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "CAST(%s AS %s) AS %s", duck.QuoteIdent(c.Name), c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
+		src := duck.QuoteIdent(c.Name)
+		if !present[strings.ToLower(c.Name)] {
+			src = "NULL"
+		}
+		fmt.Fprintf(&b, "CAST(%s AS %s) AS %s", src, c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
 	}
 	b.WriteString(", _seq")
 	if withDeleted {

@@ -326,7 +326,7 @@ func (e *Engine) loadTiered(ctx context.Context, c *duck.Conn, sub subject, l *t
 		}
 		userCols.WriteString(duck.QuoteIdent(col.Name))
 	}
-	seg := "SELECT " + segmentColumns(t, true) + " FROM read_parquet(" + e.fileList(man.Segments) + ", union_by_name=true)"
+	seg := "SELECT " + segmentColumns(t, man.Segments, true) + " FROM read_parquet(" + e.fileList(man.Segments) + ", union_by_name=true)"
 	hotSel := "SELECT " + userCols.String() + ", _seq, _deleted FROM temp.main." + duck.QuoteIdent(hot)
 	pkName := duck.QuoteIdent(t.Columns[pk].Name)
 	var view string

@@ -20,6 +20,7 @@
 //	--handshake-rate        handshakes/s per client IP (KALAMDB_HANDSHAKE_RATE, default 20)
 //	--oidc-config           JSON file of trusted OIDC issuers (KALAMDB_OIDC_CONFIG)
 //	--max-jobs              background jobs at once (KALAMDB_MAX_JOBS, default 2)
+//	--stream-eviction-interval  how often expired STREAM rows are deleted (default 10s)
 //
 // KALAMDB_ROOT_PASSWORD sets root's password; without it root may log in with
 // an empty password from loopback only.

@@ -49,6 +49,7 @@ type config struct {
 	handshakeRate                                        float64
 	oidcConfig                                           string
 	maxJobs                                              int
+	evictionInterval                                     time.Duration
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -85,6 +86,7 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.Float64Var(&c.handshakeRate, "handshake-rate", rate, "handshakes per second per client IP (burst 2x), 0 = unlimited [KALAMDB_HANDSHAKE_RATE]")
 	maxJobs, _ := strconv.Atoi(env("KALAMDB_MAX_JOBS", "2"))
 	fs.IntVar(&c.maxJobs, "max-jobs", maxJobs, "background jobs (flush, compaction, eviction) run at once [KALAMDB_MAX_JOBS]")
+	fs.DurationVar(&c.evictionInterval, "stream-eviction-interval", durEnv("KALAMDB_STREAM_EVICTION_INTERVAL", 10*time.Second), "how often expired STREAM rows are deleted (they are invisible at once) [KALAMDB_STREAM_EVICTION_INTERVAL]")
 	fs.StringVar(&c.oidcConfig, "oidc-config", env("KALAMDB_OIDC_CONFIG", ""), "JSON file listing trusted OIDC issuers [KALAMDB_OIDC_CONFIG]")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
@@ -149,7 +151,7 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("open jobs: %w", err)
 	}
 	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ColdDir: coldDir,
-		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(),
+		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(), EvictionInterval: c.evictionInterval,
 		Logger: log.With("component", "engine")})
 	if err != nil {
 		return fmt.Errorf("open engine: %w", err)

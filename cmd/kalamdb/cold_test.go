@@ -1,0 +1,242 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+)
+
+// waitJobs waits until the jobs are finished and returns their statuses.
+func waitJobs(t *testing.T, root *client, ids ...string) map[string]string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out := map[string]string{}
+		rows := root.mustQuery("SELECT job_id, status, coalesce(error, '') FROM system.jobs")
+		for _, r := range rows {
+			out[r[0]] = r[1] + r[2]
+		}
+		done := true
+		for _, id := range ids {
+			s := out[id]
+			if !(s == "completed" || strings.HasPrefix(s, "failed") || strings.HasPrefix(s, "cancelled")) {
+				done = false
+			}
+		}
+		if done {
+			return out
+		}
+		require.True(t, time.Now().Before(deadline), "jobs %v did not finish: %v", ids, out)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// flush runs STORAGE FLUSH TABLE and waits for its job.
+func flush(t *testing.T, root *client, table string) {
+	t.Helper()
+	rows := root.mustQuery("STORAGE FLUSH TABLE " + table)
+	require.Len(t, rows, 1)
+	require.True(t, strings.HasPrefix(rows[0][0], "FL-"), rows[0][0])
+	st := waitJobs(t, root, rows[0][0])
+	require.Equal(t, "completed", st[rows[0][0]])
+}
+
+func stats(t *testing.T, c *client, table string) map[string]string {
+	t.Helper()
+	rows, schema, err := c.query("SHOW STATS FOR TABLE " + table)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for i, f := range schema.Fields() {
+		out[f.Name] = rows[0][i]
+	}
+	return out
+}
+
+func TestFlushAndTieredReads(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE c")
+	root.mustExec("CREATE USER TABLE c.notes (id BIGINT PRIMARY KEY, body TEXT, score DOUBLE)")
+	root.mustExec("CREATE USER amy WITH PASSWORD 'amy-password' ROLE user")
+	root.mustExec("CREATE USER ben WITH PASSWORD 'ben-password' ROLE user")
+	amy := connect(t, ts.addr, "amy", "amy-password")
+	ben := connect(t, ts.addr, "ben", "ben-password")
+	amy.mustExec("INSERT INTO c.notes SELECT i, 'amy ' || i, i * 0.5 FROM range(1000) t(i)")
+	ben.mustExec("INSERT INTO c.notes SELECT i, 'ben ' || i, i FROM range(10) t(i)")
+
+	flush(t, root, "c.notes")
+	st := stats(t, root, "c.notes")
+	require.Equal(t, "0", st["hot_rows"])
+	require.Equal(t, "2", st["segments"])
+	require.Equal(t, "1010", st["cold_rows"])
+	// One directory per user partition.
+	for _, u := range []string{"amy", "ben"} {
+		files, err := filepath.Glob(filepath.Join(dir, "storage", "c", "notes", u, "*.parquet"))
+		require.NoError(t, err)
+		require.Len(t, files, 1, u)
+	}
+	require.Equal(t, [][]string{{"1000", "249750"}}, amy.mustQuery("SELECT count(*), sum(score)::BIGINT FROM c.notes"))
+	require.Equal(t, [][]string{{"10"}}, ben.mustQuery("SELECT count(*) FROM c.notes"))
+	require.Equal(t, [][]string{{"amy 7"}}, amy.mustQuery("SELECT body FROM c.notes WHERE id = 7"))
+
+	// Writes after the flush: new rows, updates and deletes of flushed rows.
+	amy.mustExec("INSERT INTO c.notes VALUES (5000, 'new', 1)")
+	require.EqualValues(t, 1, amy.mustExec("UPDATE c.notes SET body = 'edited' WHERE id = 7"))
+	require.EqualValues(t, 2, amy.mustExec("DELETE FROM c.notes WHERE id IN (8, 9)"))
+	require.Equal(t, [][]string{{"edited"}}, amy.mustQuery("SELECT body FROM c.notes WHERE id = 7"))
+	require.Empty(t, amy.mustQuery("SELECT * FROM c.notes WHERE id = 8"))
+	require.Equal(t, [][]string{{"999"}}, amy.mustQuery("SELECT count(*) FROM c.notes"))
+	require.Equal(t, [][]string{{"ben 7"}}, ben.mustQuery("SELECT body FROM c.notes WHERE id = 7"))
+
+	// Primary keys stay unique across tiers.
+	_, err := amy.exec("INSERT INTO c.notes VALUES (3, 'dup of a flushed row', 0)")
+	requireCode(t, err, codes.AlreadyExists, "duplicate primary key 3")
+	amy.mustExec("INSERT INTO c.notes VALUES (8, 'reinserted after delete', 0)")
+	_, err = amy.exec("INSERT INTO c.notes VALUES (8, 'dup again', 0)")
+	requireCode(t, err, codes.AlreadyExists, "duplicate primary key")
+	ben.mustExec("INSERT INTO c.notes VALUES (500, 'ben has no 500 yet', 0)")
+
+	// A second flush, then compaction into one segment without tombstones.
+	flush(t, root, "c.notes")
+	require.Equal(t, "4", stats(t, root, "c.notes")["segments"], "a second segment in each partition")
+	require.Equal(t, [][]string{{"edited"}}, amy.mustQuery("SELECT body FROM c.notes WHERE id = 7"))
+	require.Equal(t, [][]string{{"1000"}}, amy.mustQuery("SELECT count(*) FROM c.notes"))
+	rows := root.mustQuery("STORAGE COMPACT TABLE c.notes")
+	require.True(t, strings.HasPrefix(rows[0][0], "CO-"))
+	require.Equal(t, "completed", waitJobs(t, root, rows[0][0])[rows[0][0]])
+	st = stats(t, root, "c.notes")
+	require.Equal(t, "2", st["segments"], "one segment per partition")
+	require.Equal(t, "1011", st["cold_rows"])
+	files, _ := filepath.Glob(filepath.Join(dir, "storage", "c", "notes", "amy", "*.parquet"))
+	require.Len(t, files, 1, "compacted inputs are deleted")
+	require.Equal(t, [][]string{{"1000", "edited", "reinserted after delete"}},
+		amy.mustQuery("SELECT count(*), max(body) FILTER (WHERE id = 7), max(body) FILTER (WHERE id = 8) FROM c.notes"))
+
+	// Analytics over both tiers: joins, window functions, aggregates.
+	amy.mustExec("INSERT INTO c.notes VALUES (6000, 'hot row', 2)")
+	require.Equal(t, [][]string{{"1001", "6000"}}, amy.mustQuery("SELECT count(*), max(id) FROM c.notes"))
+	require.Equal(t, [][]string{{"0", "1"}, {"1", "2"}}, amy.mustQuery(
+		"SELECT id, row_number() OVER (ORDER BY id) FROM c.notes QUALIFY row_number() OVER (ORDER BY id) <= 2 ORDER BY id"))
+
+	// Everything survives a restart; the query path still isolates users.
+	ts.stop()
+	ts2 := startServer(t, dir)
+	amy2 := connect(t, ts2.addr, "amy", "amy-password")
+	require.Equal(t, [][]string{{"1001"}}, amy2.mustQuery("SELECT count(*) FROM c.notes"))
+	ben2 := connect(t, ts2.addr, "ben", "ben-password")
+	require.Equal(t, [][]string{{"11"}}, ben2.mustQuery("SELECT count(*) FROM c.notes"))
+
+	// STREAM tables are never flushed; system tables list jobs and storage.
+	root2 := connect(t, ts2.addr, "root", testRootPassword)
+	root2.mustExec("CREATE STREAM TABLE c.events (kind TEXT) WITH (TTL_SECONDS=60)")
+	_, _, err = root2.query("STORAGE FLUSH TABLE c.events")
+	requireCode(t, err, codes.InvalidArgument, "never flushed")
+	jobs := root2.mustQuery("SELECT job_type, status FROM system.jobs ORDER BY created_at")
+	require.Contains(t, jobs, []string{"flush", "completed"})
+	require.Contains(t, jobs, []string{"compaction", "completed"})
+	require.Equal(t, "local", root2.mustQuery("SELECT storage_id FROM system.storages")[0][0])
+	// RENAME COLUMN is refused while the table has flushed data (not yet supported there).
+	_, err = root2.exec("ALTER TABLE c.notes RENAME COLUMN body TO text")
+	requireCode(t, err, codes.InvalidArgument, "not supported yet")
+	// ADD COLUMN works: older segments read the new column as NULL.
+	root2.mustExec("ALTER TABLE c.notes ADD COLUMN tag TEXT")
+	require.Equal(t, [][]string{{"NULL"}}, amy2.mustQuery("SELECT tag FROM c.notes WHERE id = 7"))
+	// DROP TABLE removes the segment files.
+	root2.mustExec("DROP TABLE c.notes")
+	left, _ := filepath.Glob(filepath.Join(dir, "storage", "c", "notes", "*", "*.parquet"))
+	require.Empty(t, left)
+}
+
+func TestFlushPolicyAndStreamTTL(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--stream-eviction-interval", "200ms"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE p")
+	root.mustExec("CREATE SHARED TABLE p.auto (id INT PRIMARY KEY, v TEXT) WITH (FLUSH_POLICY='rows:100')")
+	root.mustExec("INSERT INTO p.auto SELECT i, 'v' FROM range(150) t(i)")
+	deadline := time.Now().Add(30 * time.Second)
+	for stats(t, root, "p.auto")["segments"] != "1" {
+		require.True(t, time.Now().Before(deadline), "FLUSH_POLICY rows:100 did not flush")
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Equal(t, [][]string{{"150"}}, root.mustQuery("SELECT count(*) FROM p.auto"))
+
+	root.mustExec("CREATE STREAM TABLE p.typing (who TEXT DEFAULT CURRENT_USER()) WITH (TTL_SECONDS=1)")
+	root.mustExec("INSERT INTO p.typing (who) VALUES ('a'), ('b')")
+	require.Equal(t, [][]string{{"2"}}, root.mustQuery("SELECT count(*) FROM p.typing"))
+	time.Sleep(1500 * time.Millisecond)
+	require.Equal(t, [][]string{{"0"}}, root.mustQuery("SELECT count(*) FROM p.typing"), "expired rows are invisible at once")
+	deadline = time.Now().Add(30 * time.Second)
+	for stats(t, root, "p.typing")["hot_rows"] != "0" {
+		require.True(t, time.Now().Before(deadline), "expired stream rows were not evicted")
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestAutoCompaction(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE k")
+	root.mustExec("CREATE SHARED TABLE k.t (id INT PRIMARY KEY, v INT)")
+	for i := 0; i < 9; i++ {
+		root.mustExec(fmt.Sprintf("INSERT INTO k.t VALUES (%d, %d)", i, i))
+		root.mustExec(fmt.Sprintf("UPDATE k.t SET v = v + 100 WHERE id = %d", max(i-1, 0)))
+		flush(t, root, "k.t")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for stats(t, root, "k.t")["segments"] != "1" {
+		require.True(t, time.Now().Before(deadline), "more than 8 segments did not trigger a compaction")
+		time.Sleep(100 * time.Millisecond)
+	}
+	rows := root.mustQuery("SELECT id, v FROM k.t ORDER BY id")
+	require.Len(t, rows, 9)
+	require.Equal(t, []string{"0", "200"}, rows[0])
+	require.Equal(t, []string{"8", "8"}, rows[8])
+}
+
+// TestFlushCrashSafety kills the server with SIGKILL at each step of a flush
+// and checks that every row is there exactly once afterwards.
+func TestFlushCrashSafety(t *testing.T) {
+	for _, point := range []string{"flush-before-commit-segment", "flush-after-segment", "flush-after-commit"} {
+		t.Run(point, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd, addr := startProcessEnv(t, dir, []string{"KALAMDB_ROOT_PASSWORD=" + testRootPassword, "KALAMDB_FAILPOINT=" + point})
+			root := connect(t, addr, "root", testRootPassword)
+			root.mustExec("CREATE NAMESPACE z")
+			root.mustExec("CREATE SHARED TABLE z.t (id BIGINT PRIMARY KEY, v TEXT)")
+			root.mustExec("INSERT INTO z.t SELECT i, 'v' || i FROM range(20000) t(i)")
+			root.mustExec("UPDATE z.t SET v = 'updated' WHERE id % 1000 = 0")
+			root.mustExec("DELETE FROM z.t WHERE id % 1000 = 1")
+			_, _, _ = root.query("STORAGE FLUSH TABLE z.t")
+			err := cmd.Wait()
+			require.Error(t, err, "the failpoint kills the server")
+
+			_, addr2 := startProcessEnv(t, dir, []string{"KALAMDB_ROOT_PASSWORD=" + testRootPassword})
+			c := connect(t, addr2, "root", testRootPassword)
+			rows := c.mustQuery("SELECT id, v FROM z.t ORDER BY id")
+			require.Len(t, rows, 19980)
+			seen := map[string]bool{}
+			for _, r := range rows {
+				require.False(t, seen[r[0]], "row %s twice", r[0])
+				seen[r[0]] = true
+			}
+			require.Equal(t, [][]string{{"20", "0"}}, c.mustQuery("SELECT count(*) FILTER (WHERE v = 'updated'), count(*) FILTER (WHERE id % 1000 = 1) FROM z.t"))
+			// No orphan file is left, and the table flushes normally now.
+			flush(t, c, "z.t")
+			files, _ := filepath.Glob(filepath.Join(dir, "storage", "z", "t", "shared", "*"))
+			sort.Strings(files)
+			for _, f := range files {
+				require.True(t, strings.HasSuffix(f, ".parquet"), "leftover %s", f)
+			}
+			require.Equal(t, [][]string{{"19980"}}, c.mustQuery("SELECT count(*) FROM z.t"))
+		})
+	}
+}
