@@ -17,6 +17,7 @@ const (
 	UnitMillis     = "ms"
 	UnitRowsPerSec = "rows/s"
 	UnitMB         = "MB"
+	UnitOpsPerSec  = "ops/s"
 )
 
 // Value is one figure with the spread (min..max) of its repetitions; Min
@@ -28,7 +29,8 @@ type Value struct {
 }
 
 // Target is a row's goal: Ours Op Value, or Ours Op Value×Baseline when
-// OfBaseline is set. Op is one of "<=", "<", ">=", ">".
+// OfBaseline is set. Op is one of "<=", "<", ">=", ">", or "report" for a
+// figure that is reported without a pass/fail goal.
 type Target struct {
 	Op         string  `json:"op"`
 	Value      float64 `json:"value"`
@@ -123,7 +125,9 @@ func (r *Report) Table() string {
 		if row.Ratio != nil {
 			ratio = fmt.Sprintf("%.2f×", *row.Ratio)
 		}
-		if t := row.Target; t != nil {
+		if t := row.Target; t != nil && t.Op == "report" {
+			target = "report"
+		} else if t != nil {
 			op := map[string]string{"<=": "≤", ">=": "≥", "<": "<", ">": ">"}[t.Op]
 			if t.OfBaseline {
 				target = fmt.Sprintf("%s %g× baseline", op, t.Value)

@@ -41,6 +41,9 @@ type Config struct {
 	Scale float64
 	// Duration is how long the concurrency scenarios run.
 	Duration time.Duration
+	// Users is the larger number of other users' partitions in user_scale
+	// (the smaller is 10).
+	Users int
 	// Only restricts the run to these scenarios (all when empty).
 	Only []string
 	// Reps is the number of repetitions of each latency or timing figure.
@@ -64,6 +67,7 @@ func DefaultConfig() Config {
 	return Config{
 		Scale:    1,
 		Duration: 30 * time.Second,
+		Users:    100,
 		Reps:     5,
 		Iters:    400,
 		Warmup:   100,
@@ -85,6 +89,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	fs.IntVar(&c.Users, "users", c.Users, "user_scale: other users' partitions in the larger case (users are created with bcrypt cost 12, ~0.25 s each)")
 	fs.IntVar(&c.Reps, "reps", c.Reps, "repetitions of each latency/timing figure (at least 5)")
 	fs.IntVar(&c.Iters, "iters", c.Iters, "timed operations per latency repetition")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "untimed warm-up operations before a latency series")
@@ -100,6 +105,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Reps < MinReps {
 		return fmt.Errorf("-reps %d: latency figures need at least %d repetitions", c.Reps, MinReps)
+	}
+	if c.Users <= fewUsers {
+		return fmt.Errorf("-users must be above %d, got %d", fewUsers, c.Users)
 	}
 	if c.Iters < 1 || c.Warmup < 0 {
 		return fmt.Errorf("-iters must be positive and -warmup not negative")
@@ -136,6 +144,10 @@ var scenarios = []Scenario{
 	{Name: "pk_lookup", Run: runPKLookup},
 	{Name: "aggregate_hot_1m", Run: runAggregateHot},
 	{Name: "stream_10m", Run: runStream},
+	{Name: "flush_rows", Run: runFlushRows},
+	{Name: "cold_analytics", Run: runColdAnalytics},
+	{Name: "user_scale", Run: runUserScale},
+	{Name: "concurrency", Run: runConcurrency},
 }
 
 // ScenarioNames returns the names of all scenarios in run order.
@@ -298,6 +310,8 @@ func BuildServer(ctx context.Context, dir string) (string, error) {
 type Server struct {
 	// Addr is the Flight SQL address (host:port).
 	Addr string
+	// DataDir is the server's --data-dir.
+	DataDir string
 	// PID is the server process id.
 	PID int
 	// LogPath is the file receiving the server's stderr.
@@ -329,7 +343,7 @@ func StartServer(ctx context.Context, bin, dataDir string, threads int, logPath 
 		logf.Close()
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	s := &Server{PID: cmd.Process.Pid, LogPath: logPath, cmd: cmd, done: make(chan error, 1)}
+	s := &Server{PID: cmd.Process.Pid, DataDir: dataDir, LogPath: logPath, cmd: cmd, done: make(chan error, 1)}
 	addrCh := make(chan string, 1)
 	go func() {
 		const marker = "flight=grpc+tcp://"

@@ -103,8 +103,9 @@ func benchTableDef() *catalog.TableDef {
 // openDuck opens an in-process DuckDB with the run's thread count and
 // creates table tbl holding rows 0..n-1 of the benchmark data set (the same
 // rows Client.LoadRange inserts). It returns the seconds the load took.
-func openDuck(env *Env, n int) (*duck.DB, *duck.Conn, float64, error) {
-	db, err := duck.Open(duck.Options{Threads: env.Cfg.Threads, TempDir: env.Scratch})
+// SQL may read and write files under allowed only.
+func openDuck(env *Env, n int, allowed ...string) (*duck.DB, *duck.Conn, float64, error) {
+	db, err := duck.Open(duck.Options{Threads: env.Cfg.Threads, TempDir: env.Scratch, AllowedDirs: allowed})
 	if err != nil {
 		return nil, nil, 0, err
 	}

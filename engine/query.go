@@ -42,7 +42,7 @@ func (e *Engine) query(ctx context.Context, sub subject, sql string, params []an
 	res.onClose = func() {
 		// A result that ended in an error or was abandoned half-read is not
 		// trusted to leave its connection reusable.
-		broken := !rows.Done() || rows.Err() != nil || e.dropTemps(c, q) != nil
+		broken := !rows.Done() || rows.Err() != nil || res.Interrupted() || e.dropTemps(c, q) != nil
 		e.release(c, broken)
 	}
 	res.conn = c

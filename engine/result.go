@@ -5,6 +5,7 @@ package engine
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -43,8 +44,10 @@ type Result struct {
 	deadline time.Time
 	timeout  time.Duration
 	stop     func() bool
-	err      error
-	once     sync.Once
+	// interrupted is set when Watch interrupted the query.
+	interrupted atomic.Bool
+	err         error
+	once        sync.Once
 }
 
 // Schema is the result's Arrow schema.
@@ -72,18 +75,28 @@ func (r *Result) Watch(ctx context.Context) {
 	if r.conn == nil {
 		return
 	}
-	if r.stop != nil {
-		r.stop()
+	if r.stop != nil && !r.stop() {
+		r.interrupted.Store(true)
 	}
 	c := r.conn
+	interrupt := func() {
+		r.interrupted.Store(true)
+		c.Interrupt()
+	}
 	if !r.deadline.IsZero() {
 		dctx, cancel := context.WithDeadline(ctx, r.deadline)
-		stop := context.AfterFunc(dctx, c.Interrupt)
-		r.stop = func() bool { cancel(); return stop() }
+		stop := context.AfterFunc(dctx, interrupt)
+		// Unregister before cancelling: cancelling first would fire the
+		// interrupt on a finished query's connection.
+		r.stop = func() bool { s := stop(); cancel(); return s }
 		return
 	}
-	r.stop = context.AfterFunc(ctx, c.Interrupt)
+	r.stop = context.AfterFunc(ctx, interrupt)
 }
+
+// Interrupted reports whether the query was interrupted (its connection is
+// then not reused).
+func (r *Result) Interrupted() bool { return r.interrupted.Load() }
 
 // Next returns the next batch (the caller releases it) or nil at the end; see
 // Err.
@@ -114,8 +127,10 @@ func (r *Result) Err() error { return r.err }
 // Close releases the result's resources.
 func (r *Result) Close() {
 	r.once.Do(func() {
-		if r.stop != nil {
-			r.stop()
+		// stop reports false when the interrupt already fired (or is firing
+		// now): the connection is then not trusted for reuse.
+		if r.stop != nil && !r.stop() {
+			r.interrupted.Store(true)
 		}
 		if r.rows != nil {
 			r.rows.Close()

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -239,4 +240,70 @@ func TestFlushCrashSafety(t *testing.T) {
 			require.Equal(t, [][]string{{"19980"}}, c.mustQuery("SELECT count(*) FROM z.t"))
 		})
 	}
+}
+
+// TestSegmentsOutliveReaders compacts a partition while a query that planned
+// over its segments has not read them yet: the query still gets every row,
+// and the old files go away once it is done.
+func TestSegmentsOutliveReaders(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServerWith(t, dir, []string{"--max-queries-per-user", "0"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE r")
+	root.mustExec("CREATE SHARED TABLE r.t (id INT PRIMARY KEY, v INT) WITH (FLUSH_POLICY='interval:1')")
+	root.mustExec("CREATE SHARED TABLE r.u (id INT PRIMARY KEY)")
+	root.mustExec("INSERT INTO r.t SELECT i, i FROM range(1000) t(i)")
+	root.mustExec("INSERT INTO r.u VALUES (1)")
+	// FLUSH_POLICY interval:1 flushes r.t on its own; FLUSH ALL IN r flushes r.u.
+	deadline := time.Now().Add(30 * time.Second)
+	for stats(t, root, "r.t")["segments"] != "1" {
+		require.True(t, time.Now().Before(deadline), "FLUSH_POLICY interval:1 did not flush")
+		time.Sleep(100 * time.Millisecond)
+	}
+	rows := root.mustQuery("STORAGE FLUSH ALL IN r")
+	require.Len(t, rows, 2)
+	ids := []string{rows[0][0], rows[1][0]}
+	waitJobs(t, root, ids...)
+	require.Equal(t, "1", stats(t, root, "r.u")["segments"])
+	root.mustExec("UPDATE r.t SET v = -1 WHERE id < 10")
+	flush(t, root, "r.t")
+	before, _ := filepath.Glob(filepath.Join(dir, "storage", "r", "t", "shared", "*.parquet"))
+	require.Len(t, before, 2)
+
+	cl := newFlightSQLClient(t, ts.addr)
+	ctx, err := cl.Client.AuthenticateBasicToken(t.Context(), "root", testRootPassword)
+	require.NoError(t, err)
+	info, err := cl.Execute(ctx, "SELECT count(*) FILTER (WHERE v = -1), count(*) FROM r.t")
+	require.NoError(t, err)
+	co := root.mustQuery("STORAGE COMPACT TABLE r.t")
+	require.Equal(t, "completed", waitJobs(t, root, co[0][0])[co[0][0]])
+	for _, f := range before {
+		_, err := os.Stat(f)
+		require.NoError(t, err, "a segment read by a running query must not be deleted")
+	}
+	rdr, err := cl.DoGet(ctx, info.Endpoint[0].Ticket)
+	require.NoError(t, err)
+	require.True(t, rdr.Next())
+	rec := rdr.RecordBatch()
+	require.Equal(t, "10", rec.Column(0).ValueStr(0))
+	require.Equal(t, "1000", rec.Column(1).ValueStr(0))
+	for rdr.Next() {
+	}
+	require.NoError(t, rdr.Err())
+	rdr.Release()
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		left := 0
+		for _, f := range before {
+			if _, err := os.Stat(f); err == nil {
+				left++
+			}
+		}
+		if left == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "old segments were not removed after the reader finished")
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Equal(t, [][]string{{"10", "1000"}}, root.mustQuery("SELECT count(*) FILTER (WHERE v = -1), count(*) FROM r.t"))
 }
