@@ -30,25 +30,9 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 	if err := checkWrite(sub, t); err != nil {
 		return nil, err
 	}
-	given := make([]int, len(t.Columns)) // position in the source, or -1
-	for i := range given {
-		given[i] = -1
-	}
-	names := st.Columns
-	if len(names) == 0 {
-		for _, c := range t.Columns {
-			names = append(names, c.Name)
-		}
-	}
-	for pos, n := range names {
-		i := t.ColumnIndex(n)
-		if i < 0 {
-			return nil, catalog.Errorf(catalog.KindInvalid, "column %s does not exist in table %s", n, t.ID)
-		}
-		if given[i] >= 0 {
-			return nil, catalog.Errorf(catalog.KindInvalid, "column %s is given more than once", n)
-		}
-		given[i] = pos
+	names, given, err := insertColumns(t, st)
+	if err != nil {
+		return nil, err
 	}
 	var rec arrow.RecordBatch
 	if lits, ok := sqlparse.ValuesLiterals(st.Source); ok {
@@ -108,6 +92,17 @@ func (e *Engine) insertRows(ctx context.Context, t *catalog.TableDef, user catal
 // evalInsertSource evaluates an INSERT's VALUES or SELECT source in DuckDB,
 // cast to the table's column types with literal defaults applied.
 func (e *Engine) evalInsertSource(ctx context.Context, sub subject, t *catalog.TableDef, st *sqlparse.Insert, names []string, given []int, params []any) (arrow.RecordBatch, error) {
+	_, recs, err := e.queryAll(ctx, sub, insertSourceSQL(t, st, names, given), params, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseAll(recs)
+	return e.tableRecord(t, recs)
+}
+
+// insertSourceSQL is the SELECT that evaluates an INSERT's source: values
+// cast to the column types, literal defaults for columns not given.
+func insertSourceSQL(t *catalog.TableDef, st *sqlparse.Insert, names []string, given []int) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, c := range t.Columns {
@@ -135,12 +130,7 @@ func (e *Engine) evalInsertSource(ctx context.Context, sub subject, t *catalog.T
 		fmt.Fprintf(&b, "__kdb_c%d", pos)
 	}
 	b.WriteString(")")
-	_, recs, err := e.queryAll(ctx, sub, b.String(), params, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseAll(recs)
-	return e.tableRecord(t, recs)
+	return b.String()
 }
 
 // update evaluates the new row versions in DuckDB and writes them.
@@ -152,38 +142,11 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 	if err := checkWrite(sub, t); err != nil {
 		return nil, err
 	}
-	pk := t.PrimaryKeyIndex()
-	if pk < 0 {
-		return nil, catalog.Errorf(catalog.KindInvalid, "UPDATE needs a primary key; table %s has none", t.ID)
+	sql, err := updateSQL(t, st)
+	if err != nil {
+		return nil, err
 	}
-	exprs := make([]string, len(t.Columns))
-	for _, a := range st.Set {
-		i := t.ColumnIndex(a.Column)
-		if i < 0 {
-			return nil, catalog.Errorf(catalog.KindInvalid, "column %s does not exist in table %s", a.Column, t.ID)
-		}
-		if i == pk {
-			return nil, catalog.Errorf(catalog.KindInvalid, "cannot update primary key column %s", t.Columns[i].Name)
-		}
-		if exprs[i] != "" {
-			return nil, catalog.Errorf(catalog.KindInvalid, "column %s is assigned more than once", a.Column)
-		}
-		exprs[i] = a.Expr
-	}
-	var b strings.Builder
-	b.WriteString("SELECT ")
-	for i, c := range t.Columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if exprs[i] != "" {
-			fmt.Fprintf(&b, "CAST((%s) AS %s) AS %s", exprs[i], c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
-		} else {
-			b.WriteString(duck.QuoteIdent(c.Name))
-		}
-	}
-	writeFromWhere(&b, t, st.Alias, st.Where)
-	_, recs, err := e.queryAll(ctx, sub, b.String(), params, nil)
+	_, recs, err := e.queryAll(ctx, sub, sql, params, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -220,19 +183,8 @@ func (e *Engine) delete(ctx context.Context, sub subject, st *sqlparse.Delete, p
 	if err := checkWrite(sub, t); err != nil {
 		return nil, err
 	}
-	pk := t.PrimaryKeyIndex()
-	keyCol := catalog.SeqColumn
-	if pk >= 0 {
-		keyCol = t.Columns[pk].Name
-	}
-	var b strings.Builder
-	if st.Returning != "" {
-		b.WriteString("SELECT *")
-	} else {
-		b.WriteString("SELECT " + duck.QuoteIdent(keyCol))
-	}
-	writeFromWhere(&b, t, st.Alias, st.Where)
-	schema, recs, err := e.queryAll(ctx, sub, b.String(), params, nil)
+	sql, keyCol := deleteSQL(t, st)
+	schema, recs, err := e.queryAll(ctx, sub, sql, params, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -515,4 +467,84 @@ func keyArray(t *catalog.TableDef, keys []string) (arrow.Array, bool) {
 		}
 	}
 	return b.NewArray(), true
+}
+
+// insertColumns resolves an INSERT's column list: the names in source
+// order, and for each table column its position in the source (or -1).
+func insertColumns(t *catalog.TableDef, st *sqlparse.Insert) ([]string, []int, error) {
+	given := make([]int, len(t.Columns))
+	for i := range given {
+		given[i] = -1
+	}
+	names := st.Columns
+	if len(names) == 0 {
+		for _, c := range t.Columns {
+			names = append(names, c.Name)
+		}
+	}
+	for pos, n := range names {
+		i := t.ColumnIndex(n)
+		if i < 0 {
+			return nil, nil, catalog.Errorf(catalog.KindInvalid, "column %s does not exist in table %s", n, t.ID)
+		}
+		if given[i] >= 0 {
+			return nil, nil, catalog.Errorf(catalog.KindInvalid, "column %s is given more than once", n)
+		}
+		given[i] = pos
+	}
+	return names, given, nil
+}
+
+// updateSQL is the SELECT computing an UPDATE's new row versions.
+func updateSQL(t *catalog.TableDef, st *sqlparse.Update) (string, error) {
+	pk := t.PrimaryKeyIndex()
+	if pk < 0 {
+		return "", catalog.Errorf(catalog.KindInvalid, "UPDATE needs a primary key; table %s has none", t.ID)
+	}
+	exprs := make([]string, len(t.Columns))
+	for _, a := range st.Set {
+		i := t.ColumnIndex(a.Column)
+		if i < 0 {
+			return "", catalog.Errorf(catalog.KindInvalid, "column %s does not exist in table %s", a.Column, t.ID)
+		}
+		if i == pk {
+			return "", catalog.Errorf(catalog.KindInvalid, "cannot update primary key column %s", t.Columns[i].Name)
+		}
+		if exprs[i] != "" {
+			return "", catalog.Errorf(catalog.KindInvalid, "column %s is assigned more than once", a.Column)
+		}
+		exprs[i] = a.Expr
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, c := range t.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if exprs[i] != "" {
+			fmt.Fprintf(&b, "CAST((%s) AS %s) AS %s", exprs[i], c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
+		} else {
+			b.WriteString(duck.QuoteIdent(c.Name))
+		}
+	}
+	writeFromWhere(&b, t, st.Alias, st.Where)
+	return b.String(), nil
+}
+
+// deleteSQL is the SELECT finding the rows a DELETE removes (their keys, or
+// whole rows for RETURNING), and the key column's name.
+func deleteSQL(t *catalog.TableDef, st *sqlparse.Delete) (string, string) {
+	pk := t.PrimaryKeyIndex()
+	keyCol := catalog.SeqColumn
+	if pk >= 0 {
+		keyCol = t.Columns[pk].Name
+	}
+	var b strings.Builder
+	if st.Returning != "" {
+		b.WriteString("SELECT *")
+	} else {
+		b.WriteString("SELECT " + duck.QuoteIdent(keyCol))
+	}
+	writeFromWhere(&b, t, st.Alias, st.Where)
+	return b.String(), keyCol
 }

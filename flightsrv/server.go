@@ -62,6 +62,7 @@ type Server struct {
 	flightsql.BaseServer
 
 	exec     Executor
+	catalog  Catalog
 	auth     Authenticator
 	opts     Options
 	log      *slog.Logger
@@ -70,8 +71,10 @@ type Server struct {
 
 	mu struct {
 		sync.Mutex
-		pending map[string]*pendingResult
+		pending  map[string]*pendingResult
+		prepared map[string]*prepared
 	}
+	describe Describer
 
 	grpc     *grpc.Server
 	listener net.Listener
@@ -86,7 +89,7 @@ type pendingResult struct {
 }
 
 // New builds the server; Serve starts it.
-func New(exec Executor, a Authenticator, opts Options) *Server {
+func New(exec Executor, cat Catalog, desc Describer, a Authenticator, opts Options) *Server {
 	if opts.ResultTTL <= 0 {
 		opts.ResultTTL = 5 * time.Minute
 	}
@@ -99,21 +102,12 @@ func New(exec Executor, a Authenticator, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{exec: exec, auth: a, opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionTTL),
+	s := &Server{exec: exec, catalog: cat, describe: desc, auth: a, opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionTTL),
 		alloc: memory.DefaultAllocator, stop: make(chan struct{})}
 	s.mu.pending = map[string]*pendingResult{}
+	s.mu.prepared = map[string]*prepared{}
 	s.registerSQLInfo()
 	return s
-}
-
-func (s *Server) registerSQLInfo() {
-	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerName, "KalamDB")
-	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerVersion, Version)
-	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerArrowVersion, "18")
-	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerReadOnly, false)
-	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerTransaction, int32(flightsql.SqlTransactionNone))
-	_ = s.RegisterSqlInfo(flightsql.SqlInfoFlightSqlServerCancel, false)
-	_ = s.RegisterSqlInfo(flightsql.SqlInfoIdentifierQuoteChar, `"`)
 }
 
 // Serve listens on addr and serves until Close. It returns once listening
@@ -201,6 +195,13 @@ func (s *Server) janitor() {
 		for _, p := range expired {
 			p.res.Close()
 		}
+		s.mu.Lock()
+		for h, p := range s.mu.prepared {
+			if p.used.Before(time.Now().Add(-s.opts.SessionTTL)) {
+				delete(s.mu.prepared, h)
+			}
+		}
+		s.mu.Unlock()
 		s.sessions.sweep()
 	}
 }
@@ -220,8 +221,14 @@ func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.State
 	if err != nil {
 		return nil, err
 	}
+	return s.executeForInfo(ctx, sess, cmd.GetQuery(), nil, desc)
+}
+
+// executeForInfo runs a statement now and returns a FlightInfo whose single
+// endpoint's ticket streams the result.
+func (s *Server) executeForInfo(ctx context.Context, sess *engine.Session, sql string, params []any, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	start := time.Now()
-	res, err := s.exec.Execute(ctx, sess, cmd.GetQuery())
+	res, err := s.exec.Execute(ctx, sess, sql, params...)
 	if err != nil {
 		s.log.Debug("statement failed", "user", sess.User, "err", err)
 		return nil, statusError(err)
@@ -234,11 +241,17 @@ func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.State
 		return nil, statusError(err)
 	}
 	s.log.Debug("statement executed", "user", sess.User, "took", time.Since(start))
+	// For DML the record count is the number of rows changed: DB-API
+	// drivers report it as the cursor's rowcount.
+	total := int64(-1)
+	if res.IsUpdate {
+		total = res.RowsAffected
+	}
 	return &flight.FlightInfo{
 		Schema:           flight.SerializeSchema(res.Schema(), s.alloc),
 		FlightDescriptor: desc,
 		Endpoint:         []*flight.FlightEndpoint{{Ticket: &flight.Ticket{Ticket: tkt}}},
-		TotalRecords:     -1,
+		TotalRecords:     total,
 		TotalBytes:       -1,
 	}, nil
 }

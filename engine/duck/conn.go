@@ -95,22 +95,62 @@ func (p *Prepared) Close() { ddb.DestroyPrepare(&p.stmt) }
 // NumParams is the number of parameters the statement takes.
 func (p *Prepared) NumParams() int { return int(ddb.NParams(p.stmt)) }
 
+// ParamSchema returns one field per parameter with the type DuckDB infers
+// for it; a parameter whose type DuckDB cannot tell is arrow.Null (any
+// type is accepted).
+func (p *Prepared) ParamSchema() *arrow.Schema {
+	n := p.NumParams()
+	fields := make([]arrow.Field, n)
+	for i := 0; i < n; i++ {
+		typ := arrow.DataType(arrow.Null)
+		// DuckDB crashes converting an unresolved type: check it first.
+		if known(ddb.ParamType(p.stmt, ddb.IdxT(i+1))) {
+			lt := ddb.ParamLogicalType(p.stmt, ddb.IdxT(i+1))
+			if s, err := arrowSchema(p.c.arrowOpts, []ddb.LogicalType{lt}, []string{"p"}); err == nil {
+				typ = s.Field(0).Type
+			}
+			ddb.DestroyLogicalType(&lt)
+		}
+		fields[i] = arrow.Field{Name: fmt.Sprintf("parameter_%d", i+1), Type: typ, Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
 // Schema returns the Arrow schema of the statement's result without running
 // it.
 func (p *Prepared) Schema() (*arrow.Schema, error) {
 	n := int(ddb.PreparedStatementColumnCount(p.stmt))
 	types := make([]ddb.LogicalType, n)
 	names := make([]string, n)
+	allKnown := true
 	for i := 0; i < n; i++ {
 		types[i] = ddb.PreparedStatementColumnLogicalType(p.stmt, ddb.IdxT(i))
 		names[i] = ddb.PreparedStatementColumnName(p.stmt, ddb.IdxT(i))
+		allKnown = allKnown && known(ddb.PreparedStatementColumnType(p.stmt, ddb.IdxT(i)))
 	}
 	defer func() {
 		for i := range types {
 			ddb.DestroyLogicalType(&types[i])
 		}
 	}()
-	return arrowSchema(p.c.arrowOpts, types, names)
+	if allKnown {
+		if s, err := arrowSchema(p.c.arrowOpts, types, names); err == nil {
+			return s, nil
+		}
+	}
+	// Some column types are unknown until parameters are bound: describe
+	// those as Null, the others as they are.
+	fields := make([]arrow.Field, n)
+	for i := range types {
+		fields[i] = arrow.Field{Name: names[i], Type: arrow.Null, Nullable: true}
+		if !known(ddb.PreparedStatementColumnType(p.stmt, ddb.IdxT(i))) {
+			continue
+		}
+		if s, err := arrowSchema(p.c.arrowOpts, types[i:i+1], names[i:i+1]); err == nil {
+			fields[i] = s.Field(0)
+		}
+	}
+	return arrow.NewSchema(fields, nil), nil
 }
 
 func arrowSchema(opts ddb.ArrowOptions, types []ddb.LogicalType, names []string) (*arrow.Schema, error) {
@@ -486,3 +526,9 @@ func (c *Conn) appendChunk(app ddb.Appender, conv ddb.ArrowConvertedSchema, rec 
 }
 
 var errClosed = errors.New("duck: connection closed")
+
+// known reports whether a type is resolved (DuckDB cannot convert the
+// placeholder types of unbound parameters to Arrow).
+func known(t ddb.Type) bool {
+	return t != ddb.TypeInvalid && t != ddb.TypeAny && t != ddb.TypeSQLNull
+}

@@ -1,0 +1,269 @@
+//go:build duckdb_arrow
+
+package flightsrv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine"
+)
+
+// Describer reports statement schemas without running them (implemented by
+// *engine.Engine).
+type Describer interface {
+	Describe(ctx context.Context, s *engine.Session, sql string) (*engine.StatementInfo, error)
+}
+
+// prepared is a server-side prepared statement: its text, its description,
+// and the parameter rows bound to it by the last DoPut.
+type prepared struct {
+	sql    string
+	user   catalog.UserID
+	info   *engine.StatementInfo
+	params [][]any
+	used   time.Time
+}
+
+func (s *Server) getPrepared(h []byte, user catalog.UserID) (*prepared, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.mu.prepared[string(h)]
+	if !ok || p.user != user {
+		return nil, statusError(catalog.Errorf(catalog.KindNotFound, "unknown or closed prepared statement"))
+	}
+	p.used = time.Now()
+	return p, nil
+}
+
+// CreatePreparedStatement describes the statement and returns a handle,
+// with IsUpdate set and an empty dataset schema for DDL and DML (the JDBC
+// driver relies on both to run them as updates).
+func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.ActionCreatePreparedStatementRequest) (flightsql.ActionCreatePreparedStatementResult, error) {
+	var res flightsql.ActionCreatePreparedStatementResult
+	sess, err := session(ctx)
+	if err != nil {
+		return res, err
+	}
+	info, err := s.describe.Describe(ctx, sess, req.GetQuery())
+	if err != nil {
+		return res, statusError(err)
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	s.mu.Lock()
+	s.mu.prepared[h] = &prepared{sql: req.GetQuery(), user: sess.User, info: info, used: time.Now()}
+	s.mu.Unlock()
+	isUpdate := info.IsUpdate
+	res.Handle = []byte(h)
+	res.DatasetSchema = info.Schema
+	res.ParameterSchema = info.Params
+	res.IsUpdate = &isUpdate
+	return res, nil
+}
+
+// ClosePreparedStatement forgets a handle.
+func (s *Server) ClosePreparedStatement(ctx context.Context, req flightsql.ActionClosePreparedStatementRequest) error {
+	sess, err := session(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.getPrepared(req.GetPreparedStatementHandle(), sess.User); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.mu.prepared, string(req.GetPreparedStatementHandle()))
+	s.mu.Unlock()
+	return nil
+}
+
+// DoPutPreparedStatementQuery binds parameter rows to a prepared query.
+func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.PreparedStatementQuery, rdr flight.MessageReader, _ flight.MetadataWriter) ([]byte, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.getPrepared(cmd.GetPreparedStatementHandle(), sess.User)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := readParams(rdr)
+	if err != nil {
+		return nil, statusError(err)
+	}
+	s.mu.Lock()
+	p.params = rows
+	s.mu.Unlock()
+	return cmd.GetPreparedStatementHandle(), nil
+}
+
+// GetFlightInfoPreparedStatement executes a prepared query with its bound
+// parameters (the first row) and returns a ticket for the result.
+func (s *Server) GetFlightInfoPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.getPrepared(cmd.GetPreparedStatementHandle(), sess.User)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	var params []any
+	if len(p.params) > 0 {
+		params = p.params[0]
+	}
+	s.mu.Unlock()
+	return s.executeForInfo(ctx, sess, p.sql, params, desc)
+}
+
+// GetSchemaPreparedStatement returns a prepared statement's result schema.
+func (s *Server) GetSchemaPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, _ *flight.FlightDescriptor) (*flight.SchemaResult, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.getPrepared(cmd.GetPreparedStatementHandle(), sess.User)
+	if err != nil {
+		return nil, err
+	}
+	return &flight.SchemaResult{Schema: flight.SerializeSchema(p.info.Schema, s.alloc)}, nil
+}
+
+// GetSchemaStatement returns a statement's result schema without running it
+// (ADBC ExecuteSchema).
+func (s *Server) GetSchemaStatement(ctx context.Context, cmd flightsql.StatementQuery, _ *flight.FlightDescriptor) (*flight.SchemaResult, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.describe.Describe(ctx, sess, cmd.GetQuery())
+	if err != nil {
+		return nil, statusError(err)
+	}
+	return &flight.SchemaResult{Schema: flight.SerializeSchema(info.Schema, s.alloc)}, nil
+}
+
+// DoPutPreparedStatementUpdate executes a prepared update once per bound
+// parameter row (once when none are bound) and returns the total count.
+func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql.PreparedStatementUpdate, rdr flight.MessageReader) (int64, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return 0, err
+	}
+	p, err := s.getPrepared(cmd.GetPreparedStatementHandle(), sess.User)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := readParams(rdr)
+	if err != nil {
+		return 0, statusError(err)
+	}
+	if len(rows) == 0 {
+		s.mu.Lock()
+		rows = p.params
+		s.mu.Unlock()
+	}
+	if len(rows) == 0 {
+		rows = [][]any{nil}
+	}
+	var total int64
+	for _, params := range rows {
+		res, err := s.exec.Execute(ctx, sess, p.sql, params...)
+		if err != nil {
+			return total, statusError(err)
+		}
+		res.Close()
+		total += res.RowsAffected
+	}
+	return total, nil
+}
+
+// readParams reads every parameter row of a DoPut stream (a stream with no
+// batches binds nothing).
+func readParams(rdr flight.MessageReader) ([][]any, error) {
+	var rows [][]any
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		for r := 0; r < int(rec.NumRows()); r++ {
+			row := make([]any, rec.NumCols())
+			for c, col := range rec.Columns() {
+				v, err := paramValue(col, r)
+				if err != nil {
+					return nil, catalog.Errorf(catalog.KindInvalid, "parameter %d: %v", c+1, err)
+				}
+				row[c] = v
+			}
+			rows = append(rows, row)
+		}
+	}
+	if err := rdr.Err(); err != nil {
+		return nil, catalog.WrapKind(catalog.KindInvalid, err, "read parameters")
+	}
+	return rows, nil
+}
+
+// paramValue converts one Arrow value to the Go value bound to DuckDB.
+func paramValue(col arrow.Array, i int) (any, error) {
+	if col.IsNull(i) {
+		return nil, nil
+	}
+	switch a := col.(type) {
+	case *array.Boolean:
+		return a.Value(i), nil
+	case *array.Int8:
+		return a.Value(i), nil
+	case *array.Int16:
+		return a.Value(i), nil
+	case *array.Int32:
+		return a.Value(i), nil
+	case *array.Int64:
+		return a.Value(i), nil
+	case *array.Uint8:
+		return a.Value(i), nil
+	case *array.Uint16:
+		return a.Value(i), nil
+	case *array.Uint32:
+		return a.Value(i), nil
+	case *array.Uint64:
+		return int64(a.Value(i)), nil
+	case *array.Float32:
+		return a.Value(i), nil
+	case *array.Float64:
+		return a.Value(i), nil
+	case *array.String:
+		return a.Value(i), nil
+	case *array.LargeString:
+		return a.Value(i), nil
+	case *array.StringView:
+		return a.Value(i), nil
+	case *array.Binary:
+		return append([]byte(nil), a.Value(i)...), nil
+	case *array.LargeBinary:
+		return append([]byte(nil), a.Value(i)...), nil
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		return a.Value(i).ToTime(unit), nil
+	case *array.Date32:
+		return a.Value(i).ToTime().Format("2006-01-02"), nil
+	case *array.Date64:
+		return a.Value(i).ToTime().Format("2006-01-02"), nil
+	case *array.Decimal128:
+		return a.ValueStr(i), nil
+	case *array.DenseUnion:
+		// ADBC binds untyped (Null-typed) parameters through a union.
+		child := a.Field(a.ChildID(i))
+		return paramValue(child, int(a.ValueOffset(i)))
+	}
+	return nil, fmt.Errorf("unsupported parameter type %s", col.DataType())
+}
