@@ -61,7 +61,21 @@ func (e *Engine) Describe(ctx context.Context, s *Session, sql string) (*Stateme
 		if err != nil {
 			return nil, err
 		}
-		return e.describeDML(ctx, sub, t, insertSourceSQL(t, st, names, given), st.Returning, update)
+		info, err := e.describeDML(ctx, sub, t, insertSourceSQL(t, st, names, given), st.Returning, update)
+		if err != nil {
+			return nil, err
+		}
+		// DuckDB cannot type parameters inside VALUES; in the common
+		// `VALUES (?, ?, …)` each one takes its target column's type.
+		if n, ok := sqlparse.ParamRow(st.Source); ok && n == len(names) && info.Params.NumFields() == n {
+			fields := make([]arrow.Field, n)
+			for i, name := range names {
+				c := t.Columns[t.ColumnIndex(name)]
+				fields[i] = arrow.Field{Name: fmt.Sprintf("parameter_%d", i+1), Type: c.Type.ArrowType(), Nullable: true}
+			}
+			info.Params = arrow.NewSchema(fields, nil)
+		}
+		return info, nil
 	case *sqlparse.Update:
 		t, err := e.tableRef(sub, st.Table)
 		if err != nil {

@@ -215,7 +215,7 @@ func readParams(rdr flight.MessageReader) ([][]any, error) {
 
 // paramValue converts one Arrow value to the Go value bound to DuckDB.
 func paramValue(col arrow.Array, i int) (any, error) {
-	if col.IsNull(i) {
+	if _, ok := col.(*array.Null); ok || col.IsNull(i) {
 		return nil, nil
 	}
 	switch a := col.(type) {

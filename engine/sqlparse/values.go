@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
@@ -215,4 +216,38 @@ var reservedInPoint = map[string]bool{
 	"select": true, "from": true, "where": true, "and": true, "or": true, "not": true, "as": true,
 	"distinct": true, "limit": true, "order": true, "group": true, "join": true, "on": true, "using": true,
 	"exclude": true, "replace": true, "columns": true, "null": true, "true": true, "false": true,
+}
+
+// ParamRow recognises an INSERT source of the form `VALUES (p1, …, pn)`
+// where every item is a parameter ($1… in order, or ?), and returns n. The
+// caller then knows parameter i fills the i-th target column.
+func ParamRow(source string) (int, bool) {
+	toks, err := lex(source)
+	if err != nil || len(toks) < 4 || toks[0].kind != tokIdent || !strings.EqualFold(toks[0].val, "values") ||
+		toks[1].kind != tokOp || toks[1].val != "(" {
+		return 0, false
+	}
+	n := 0
+	for i := 2; i < len(toks); i += 2 {
+		if toks[i].kind != tokParam {
+			return 0, false
+		}
+		if v := toks[i].val; v != "?" && v != "$"+strconv.Itoa(n+1) {
+			return 0, false
+		}
+		n++
+		if i+1 >= len(toks) || toks[i+1].kind != tokOp {
+			return 0, false
+		}
+		if toks[i+1].val == ")" {
+			if i+2 < len(toks) && toks[i+2].kind != tokEOF {
+				return 0, false
+			}
+			return n, true
+		}
+		if toks[i+1].val != "," {
+			return 0, false
+		}
+	}
+	return 0, false
 }

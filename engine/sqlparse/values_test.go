@@ -63,3 +63,16 @@ func TestParsePointQuery(t *testing.T) {
 		})
 	}
 }
+
+func TestParamRow(t *testing.T) {
+	for src, want := range map[string]int{"VALUES (?, ?, ?)": 3, "values ($1,$2)": 2, "VALUES (?)": 1,
+		"VALUES ($2, $1)": -1, "VALUES (?, 1)": -1, "VALUES (?), (?)": -1, "SELECT ?": -1} {
+		n, ok := ParamRow(src)
+		if want < 0 {
+			require.False(t, ok, src)
+			continue
+		}
+		require.True(t, ok, src)
+		require.Equal(t, want, n, src)
+	}
+}
