@@ -338,11 +338,15 @@ func segmentColumns(t *catalog.TableDef, segs []coldstore.Segment, withDeleted b
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		src := duck.QuoteIdent(c.Name)
-		if !present[strings.ToLower(c.Name)] {
-			src = "NULL"
+		// Segments store each column with its declared type (types never
+		// change), so only a column absent from every segment needs a
+		// (typed NULL) expression; a bare column keeps filter pushdown into
+		// the Parquet scan.
+		if present[strings.ToLower(c.Name)] {
+			b.WriteString(duck.QuoteIdent(c.Name))
+		} else {
+			fmt.Fprintf(&b, "CAST(NULL AS %s) AS %s", c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
 		}
-		fmt.Fprintf(&b, "CAST(%s AS %s) AS %s", src, c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
 	}
 	b.WriteString(", _seq")
 	if withDeleted {

@@ -210,37 +210,66 @@ func (s *Store) CommitFlush(ctx context.Context, t *catalog.TableDef, user catal
 	defer mu.Unlock()
 	prefix := partitionPrefix(nil, t, user)
 	// Flushed keys are in key order (ScanVersions order), so one iterator
-	// walks both: far cheaper than a point read per key.
-	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixSuccessor(prefix)})
+	// walks the partition and the flushed keys together. Runs of
+	// consecutive keys that are all removable become one range deletion:
+	// point tombstones for millions of flushed keys would make every later
+	// scan of the partition step over them until Pebble compacts. No write
+	// can interleave (the table lock is held), so the runs are exact.
+	upper := prefixSuccessor(prefix)
+	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
 	if err != nil {
 		return 0, wrapStorage(err, "flush commit")
 	}
 	defer iter.Close()
-	var key []byte
+	var key, runStart []byte
 	var removed int64
-	valid := iter.First()
-	for i := 0; i < pks.Len() && valid; i++ {
-		if key, err = appendPK(append(key[:0], prefix...), pks, i); err != nil {
+	j := 0
+	n := pks.Len()
+	if n > 0 {
+		if key, err = appendPK(append(key[:0], prefix...), pks, 0); err != nil {
 			return 0, err
 		}
-		for valid && bytes.Compare(iter.Key(), key) < 0 {
-			valid = iter.Next()
+	}
+	closeRun := func(end []byte) error {
+		if runStart == nil {
+			return nil
 		}
-		if !valid || !bytes.Equal(iter.Key(), key) {
-			continue
+		err := b.DeleteRange(runStart, end, nil)
+		runStart = nil
+		return err
+	}
+	for valid := iter.First(); valid; valid = iter.Next() {
+		cur := iter.Key()
+		for j < n && bytes.Compare(key, cur) < 0 {
+			if j++; j < n {
+				if key, err = appendPK(append(key[:0], prefix...), pks, j); err != nil {
+					return 0, err
+				}
+			}
 		}
-		v, err := iter.ValueAndErr()
-		if err != nil {
-			return 0, wrapStorage(err, "flush commit")
-		}
-		if len(v) >= headerLen && int64(binary.LittleEndian.Uint64(v[1:9])) == seqs[i] {
-			if err := b.Delete(key, nil); err != nil {
+		removable := false
+		if j < n && bytes.Equal(key, cur) {
+			v, err := iter.ValueAndErr()
+			if err != nil {
 				return 0, wrapStorage(err, "flush commit")
 			}
+			removable = len(v) >= headerLen && int64(binary.LittleEndian.Uint64(v[1:9])) == seqs[j]
+		}
+		if removable {
 			removed++
+			if runStart == nil {
+				runStart = append([]byte(nil), cur...)
+			}
+			continue
+		}
+		if err := closeRun(append([]byte(nil), cur...)); err != nil {
+			return 0, wrapStorage(err, "flush commit")
 		}
 	}
 	if err := iter.Error(); err != nil {
+		return 0, wrapStorage(err, "flush commit")
+	}
+	if err := closeRun(upper); err != nil {
 		return 0, wrapStorage(err, "flush commit")
 	}
 	if err := b.Commit(pebble.Sync); err != nil {

@@ -307,3 +307,37 @@ func TestSegmentsOutliveReaders(t *testing.T) {
 	}
 	require.Equal(t, [][]string{{"10", "1000"}}, root.mustQuery("SELECT count(*) FILTER (WHERE v = -1), count(*) FROM r.t"))
 }
+
+// TestFlushKeepsEveryType reads a row of every column type before and after
+// a flush (and after compaction): values and Arrow types must not change.
+func TestFlushKeepsEveryType(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE ty")
+	root.mustExec(`CREATE SHARED TABLE ty.all (id BIGINT PRIMARY KEY, b BOOLEAN, s SMALLINT, i INT, f FLOAT, d DOUBLE,
+		dec DECIMAL(12,3), dec38 DECIMAL(38,10), t TEXT, by BYTES, j JSON, ts TIMESTAMP, dt DATE, tm TIME, u UUID)`)
+	root.mustExec(`INSERT INTO ty.all VALUES (1, true, 7, 42, 1.5, 2.25, 123.456, 1234567890.0123456789, 'text', '\xCA\xFE'::BLOB,
+		'{"k":[1]}', TIMESTAMP '2024-02-03 04:05:06.789012', DATE '2024-02-29', TIME '23:59:58.5', '0190f3c2-8a47-7d3e-9a5b-1c2d3e4f5a6b'),
+		(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
+	q := "SELECT * EXCLUDE (_seq) FROM ty.all ORDER BY id"
+	before, bs, err := root.query(q)
+	require.NoError(t, err)
+	flush(t, root, "ty.all")
+	after, as, err := root.query(q)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	require.True(t, bs.Equal(as), "schema changed by flush:\nbefore %v\nafter  %v", bs, as)
+	// With a hot row beside the segment (the merged view), and compacted.
+	root.mustExec("UPDATE ty.all SET t = 'text' WHERE id = 1")
+	mixed, ms, err := root.query(q)
+	require.NoError(t, err)
+	require.Equal(t, before, mixed)
+	require.True(t, bs.Equal(ms), "schema changed by merge:\nbefore %v\nafter  %v", bs, ms)
+	flush(t, root, "ty.all")
+	co := root.mustQuery("STORAGE COMPACT TABLE ty.all")
+	waitJobs(t, root, co[0][0])
+	compacted, cs, err := root.query(q)
+	require.NoError(t, err)
+	require.Equal(t, before, compacted)
+	require.True(t, bs.Equal(cs))
+}
