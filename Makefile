@@ -4,7 +4,7 @@ TAGS    := duckdb_arrow,pebblegozstd
 GO      ?= go
 GOTEST  := $(GO) test -tags=$(TAGS)
 
-.PHONY: run build test test-short vet bench clean
+.PHONY: run build test test-short vet bench clean compat compat-pending compat-if-available
 
 ## run: build and start the server on ./data with loopback defaults
 run: build
@@ -20,9 +20,30 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	 if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## test: the whole suite (vet, gofmt, every package with -race)
+## test: the whole suite (vet, gofmt, every package with -race, then the
+## Python and Java client suites when python3, java and mvn are installed)
 test: vet
 	$(GOTEST) -race -timeout 25m ./...
+	@$(MAKE) --no-print-directory compat-if-available
+
+## compat: the client suites (Python: ADBC/pyarrow/polars/pandas; Java: the
+## Flight SQL JDBC driver) against a freshly built server. They create a
+## virtualenv in compat/python/.venv and use Maven's ~/.m2 themselves.
+## test_transactions.py is left out until transactions are implemented
+## (make compat-pending runs it).
+compat: build
+	KALAMDB_BIN=$(CURDIR)/bin/kalamdb compat/python/run.sh --ignore=test_transactions.py
+	KALAMDB_BIN=$(CURDIR)/bin/kalamdb compat/java/run.sh
+
+compat-pending: build
+	KALAMDB_BIN=$(CURDIR)/bin/kalamdb compat/python/run.sh test_transactions.py
+
+compat-if-available:
+	@if command -v python3 >/dev/null 2>&1 && command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory compat; \
+	else \
+		echo "compat: python3, java or mvn not found: the client suites did not run"; \
+	fi
 
 ## test-short: the suite without -race (faster while iterating)
 test-short:

@@ -75,6 +75,7 @@ type Server struct {
 		prepared map[string]*prepared
 	}
 	describe Describer
+	ingest   Ingester
 
 	grpc     *grpc.Server
 	listener net.Listener
@@ -89,7 +90,7 @@ type pendingResult struct {
 }
 
 // New builds the server; Serve starts it.
-func New(exec Executor, cat Catalog, desc Describer, a Authenticator, opts Options) *Server {
+func New(exec Executor, cat Catalog, desc Describer, ing Ingester, a Authenticator, opts Options) *Server {
 	if opts.ResultTTL <= 0 {
 		opts.ResultTTL = 5 * time.Minute
 	}
@@ -102,7 +103,7 @@ func New(exec Executor, cat Catalog, desc Describer, a Authenticator, opts Optio
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{exec: exec, catalog: cat, describe: desc, auth: a, opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionTTL),
+	s := &Server{exec: exec, catalog: cat, describe: desc, ingest: ing, auth: a, opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionTTL),
 		alloc: memory.DefaultAllocator, stop: make(chan struct{})}
 	s.mu.pending = map[string]*pendingResult{}
 	s.mu.prepared = map[string]*prepared{}

@@ -172,7 +172,7 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	if c.handshakeRate > 0 {
 		fopts.HandshakeLimiter = auth.NewRateLimiter(c.handshakeRate, int(2*c.handshakeRate)+1, nil)
 	}
-	srv := flightsrv.New(eng, eng, eng, users, fopts)
+	srv := flightsrv.New(eng, eng, eng, eng, users, fopts)
 	if err := srv.Serve(c.flightAddr); err != nil {
 		return err
 	}

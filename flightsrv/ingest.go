@@ -1,0 +1,58 @@
+//go:build duckdb_arrow
+
+package flightsrv
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine"
+)
+
+// Ingester loads bulk data (implemented by *engine.Engine).
+type Ingester interface {
+	Ingest(ctx context.Context, s *engine.Session, req engine.IngestRequest, schema *arrow.Schema, next func() (arrow.RecordBatch, error)) (int64, error)
+}
+
+// DoPutCommandStatementIngest is Flight SQL bulk ingest (ADBC adbc_ingest):
+// create, append, replace or create-append into a table.
+func (s *Server) DoPutCommandStatementIngest(ctx context.Context, cmd flightsql.StatementIngest, rdr flight.MessageReader) (int64, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if c := cmd.GetCatalog(); c != "" && c != CatalogName {
+		return 0, statusError(catalog.Errorf(catalog.KindNotFound, "catalog %s does not exist", c))
+	}
+	if cmd.GetTemporary() {
+		return 0, statusError(catalog.Errorf(catalog.KindInvalid, "temporary tables are not supported"))
+	}
+	req := engine.IngestRequest{Namespace: catalog.NamespaceID(cmd.GetSchema()), Table: cmd.GetTable(), Options: cmd.GetOptions()}
+	if o := cmd.GetTableDefinitionOptions(); o != nil {
+		req.Mode.CreateIfMissing = o.IfNotExist == flightsql.TableDefinitionOptionsTableNotExistOptionCreate
+		switch o.IfExists {
+		case flightsql.TableDefinitionOptionsTableExistsOptionAppend:
+			req.Mode.IfExists = "append"
+		case flightsql.TableDefinitionOptionsTableExistsOptionReplace:
+			req.Mode.IfExists = "replace"
+		default:
+			req.Mode.IfExists = "fail"
+		}
+	}
+	var schema *arrow.Schema
+	if rdr != nil {
+		schema = rdr.Schema()
+	}
+	next := func() (arrow.RecordBatch, error) {
+		if rdr.Next() {
+			return rdr.RecordBatch(), nil
+		}
+		return nil, rdr.Err()
+	}
+	n, err := s.ingest.Ingest(ctx, sess, req, schema, next)
+	return n, statusError(err)
+}
