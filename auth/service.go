@@ -406,6 +406,37 @@ func (s *Service) recordFailure(id catalog.UserID, hash string, now time.Time) e
 // lower-case), the password 8..72 bytes and the role one of the four
 // roles; otherwise KindInvalid. An existing user fails with
 // KindAlreadyExists; a dropped user's name may be reused.
+// CreateInternalUser creates a user without a password (AuthType
+// "internal"): it can never log in and is reached only by impersonation
+// (EXECUTE AS USER), e.g. an application's end users or agents.
+func (s *Service) CreateInternalUser(id catalog.UserID, role catalog.Role, email string) error {
+	id, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	if err := validateRole(role); err != nil {
+		return err
+	}
+	if err := validateEmail(email); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if u, ok := s.users[id]; ok && !u.Deleted() {
+		return catalog.Errorf(catalog.KindAlreadyExists, "user %s already exists", id)
+	}
+	now := s.now()
+	u := User{ID: id, Role: role, Email: email, AuthType: AuthTypeInternal, CreatedAt: now, UpdatedAt: now}
+	if err := s.putUser(u); err != nil {
+		return err
+	}
+	s.cache.invalidate(id)
+	return nil
+}
+
+// AuthTypeInternal marks users created WITH INTERNAL: no password, no login.
+const AuthTypeInternal = "internal"
+
 func (s *Service) CreateUser(id catalog.UserID, password string, role catalog.Role, email string) error {
 	id, err := parseID(id)
 	if err != nil {

@@ -97,7 +97,11 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 		if u, ok := e.users.GetUser(st.Name); ok && u.DeletedAt == nil && st.IfNotExists {
 			return messageResult(fmt.Sprintf("User %s already exists", st.Name)), nil
 		}
-		if err := e.users.CreateUser(st.Name, st.Password, st.Role, st.Email); err != nil {
+		create := func() error { return e.users.CreateUser(st.Name, st.Password, st.Role, st.Email) }
+		if st.Internal {
+			create = func() error { return e.users.CreateInternalUser(st.Name, st.Role, st.Email) }
+		}
+		if err := create(); err != nil {
 			return nil, err
 		}
 		return messageResult(fmt.Sprintf("User %s created", st.Name)), nil

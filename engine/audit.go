@@ -88,6 +88,9 @@ func auditAction(stmt sqlparse.Statement, ns catalog.NamespaceID) (action, targe
 	case *sqlparse.AlterTable:
 		return "ALTER TABLE", ref(st.Table), true
 	case *sqlparse.CreateUser:
+		if st.Internal {
+			return "CREATE USER", string(st.Name) + " role=" + st.Role.String() + " internal", true
+		}
 		return "CREATE USER", string(st.Name) + " role=" + st.Role.String(), true
 	case *sqlparse.AlterUser:
 		what := "ALTER USER"

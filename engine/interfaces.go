@@ -38,6 +38,7 @@ type HotStore interface {
 // Users manages accounts (implemented by *auth.Service).
 type Users interface {
 	CreateUser(id catalog.UserID, password string, role catalog.Role, email string) error
+	CreateInternalUser(id catalog.UserID, role catalog.Role, email string) error
 	SetPassword(id catalog.UserID, password string) error
 	SetRole(id catalog.UserID, role catalog.Role) error
 	SetEmail(id catalog.UserID, email string) error

@@ -267,6 +267,18 @@ func TestUserIsolation(t *testing.T) {
 	_, _, err = bob.query("SELECT 1")
 	requireCode(t, err, codes.Unauthenticated, "")
 	root.mustExec("DROP USER IF EXISTS bob")
+
+	// An INTERNAL user has no password: no login, only impersonation.
+	root.mustExec("CREATE USER agent7 WITH INTERNAL ROLE user")
+	_, err = tryConnect(ts.addr, "agent7", "")
+	requireCode(t, err, codes.Unauthenticated, "")
+	_, err = tryConnect(ts.addr, "agent7", "anything-at-all")
+	requireCode(t, err, codes.Unauthenticated, "")
+	root.mustExec("EXECUTE AS USER 'agent7' (INSERT INTO notes.n (id, body) VALUES (1, 'agent note'))")
+	require.Equal(t, [][]string{{"agent note", "agent7"}}, root.mustQuery("EXECUTE AS USER 'agent7' (SELECT body, owner FROM notes.n)"))
+	require.Equal(t, [][]string{{"internal"}}, root.mustQuery("SELECT auth_type FROM system.users WHERE user_id = 'agent7'"))
+	_, err = root.exec("CREATE USER x WITH INTERNAL PASSWORD 'abcdefgh1'")
+	requireCode(t, err, codes.InvalidArgument, "no password")
 }
 
 func TestErrorCodes(t *testing.T) {

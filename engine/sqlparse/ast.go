@@ -178,11 +178,13 @@ type Delete struct {
 	Returning string
 }
 
-// CreateUser is CREATE USER [IF NOT EXISTS] name WITH PASSWORD 'p'
-// [ROLE r] [EMAIL 'e'].
+// CreateUser is CREATE USER [IF NOT EXISTS] name WITH PASSWORD 'p' | INTERNAL
+// [ROLE r] [EMAIL 'e']. An INTERNAL user has no password: it cannot log in
+// and is reached only through EXECUTE AS USER (service accounts, agents).
 type CreateUser struct {
 	Name     catalog.UserID
 	Password string
+	Internal bool
 	// Role is catalog.RoleUser when not given.
 	Role        catalog.Role
 	Email       string

@@ -988,20 +988,27 @@ func (p *parser) createUser() (Statement, error) {
 	for p.peek().kind != tokEOF {
 		t := p.peek()
 		kw := strings.ToUpper(t.val)
-		if t.kind != tokIdent || (kw != "PASSWORD" && kw != "ROLE" && kw != "EMAIL") {
-			return nil, p.unexpected("PASSWORD, ROLE or EMAIL")
+		if t.kind != tokIdent || (kw != "PASSWORD" && kw != "ROLE" && kw != "EMAIL" && kw != "INTERNAL") {
+			return nil, p.unexpected("PASSWORD, INTERNAL, ROLE or EMAIL")
 		}
 		if seen[kw] {
 			return nil, p.errAt(t, "%s given twice", kw)
 		}
 		seen[kw] = true
 		p.next()
+		if kw == "INTERNAL" {
+			cu.Internal = true
+			continue
+		}
 		if err := p.userAttr(kw, &cu.Password, &cu.Role, &cu.Email); err != nil {
 			return nil, err
 		}
 	}
-	if !seen["PASSWORD"] {
-		return nil, p.errAt(p.peek(), "CREATE USER requires WITH PASSWORD")
+	switch {
+	case seen["PASSWORD"] && seen["INTERNAL"]:
+		return nil, p.errAt(p.peek(), "an INTERNAL user has no password")
+	case !seen["PASSWORD"] && !seen["INTERNAL"]:
+		return nil, p.errAt(p.peek(), "CREATE USER requires WITH PASSWORD or WITH INTERNAL")
 	}
 	return cu, nil
 }
