@@ -177,3 +177,12 @@ func affectedResult(n int64) *Result {
 	rec := array.NewRecordBatch(affectedSchema, []arrow.Array{col}, 1)
 	return &Result{schema: affectedSchema, recs: []arrow.RecordBatch{rec}, RowsAffected: n, IsUpdate: true}
 }
+
+// Cancel interrupts the query (CancelFlightInfo); the stream then ends with
+// a Cancelled error. Safe from any goroutine.
+func (r *Result) Cancel() {
+	if r.conn != nil {
+		r.interrupted.Store(true)
+		r.conn.Interrupt()
+	}
+}

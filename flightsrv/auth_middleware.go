@@ -30,6 +30,18 @@ var _ Authenticator = (*auth.Service)(nil)
 
 type sessionKey struct{}
 
+// sessionIDKey carries the credential key a call's session is stored under.
+type sessionIDKey struct{}
+
+func (ss *sessions) drop(key string) bool {
+	k := sha256.Sum256([]byte(key))
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	_, ok := ss.mu.m[k]
+	delete(ss.mu.m, k)
+	return ok
+}
+
 // sessionFrom returns the call's session, set by the auth interceptors.
 func sessionFrom(ctx context.Context) (*engine.Session, bool) {
 	s, ok := ctx.Value(sessionKey{}).(*engine.Session)
@@ -165,6 +177,7 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	if err != nil {
 		return nil, statusError(err)
 	}
+	ctx = context.WithValue(ctx, sessionIDKey{}, key)
 	return handler(context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u, peerIP(ctx))), req)
 }
 
@@ -204,6 +217,7 @@ func (s *Server) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc
 		s.log.Debug("handshake", "user", u.ID)
 		return handler(srv, stream)
 	}
+	ctx = context.WithValue(ctx, sessionIDKey{}, key)
 	ctx = context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u, peerIP(ctx)))
 	return handler(srv, &wrappedStream{ServerStream: stream, ctx: ctx})
 }

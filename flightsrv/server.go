@@ -84,9 +84,10 @@ type Server struct {
 }
 
 type pendingResult struct {
-	res     *engine.Result
-	user    catalog.UserID
-	created time.Time
+	res       *engine.Result
+	user      catalog.UserID
+	created   time.Time
+	streaming bool // taken by DoGet; kept listed so CancelFlightInfo can reach it
 }
 
 // New builds the server; Serve starts it.
@@ -187,7 +188,7 @@ func (s *Server) janitor() {
 		var expired []*pendingResult
 		s.mu.Lock()
 		for k, p := range s.mu.pending {
-			if p.created.Before(cutoff) {
+			if p.created.Before(cutoff) && !p.streaming {
 				expired = append(expired, p)
 				delete(s.mu.pending, k)
 			}
@@ -237,7 +238,7 @@ func (s *Server) executeForInfo(ctx context.Context, sess *engine.Session, sql s
 	handle := s.addPending(res, sess.User)
 	tkt, err := flightsql.CreateStatementQueryTicket([]byte(handle))
 	if err != nil {
-		s.takePending(handle, sess.User)
+		s.donePending(handle)
 		res.Close()
 		return nil, statusError(err)
 	}
@@ -273,11 +274,18 @@ func (s *Server) takePending(h string, user catalog.UserID) (*engine.Result, boo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.mu.pending[h]
-	if !ok || p.user != user {
+	if !ok || p.user != user || p.streaming {
 		return nil, false
 	}
-	delete(s.mu.pending, h)
+	p.streaming = true
 	return p.res, true
+}
+
+// donePending forgets a result once its stream has ended.
+func (s *Server) donePending(h string) {
+	s.mu.Lock()
+	delete(s.mu.pending, h)
+	s.mu.Unlock()
 }
 
 // DoGetStatement streams a pending result.
@@ -286,7 +294,8 @@ func (s *Server) DoGetStatement(ctx context.Context, tkt flightsql.StatementQuer
 	if err != nil {
 		return nil, nil, err
 	}
-	res, ok := s.takePending(string(tkt.GetStatementHandle()), sess.User)
+	handle := string(tkt.GetStatementHandle())
+	res, ok := s.takePending(handle, sess.User)
 	if !ok {
 		return nil, nil, statusError(catalog.Errorf(catalog.KindNotFound, "unknown or expired statement ticket"))
 	}
@@ -294,6 +303,7 @@ func (s *Server) DoGetStatement(ctx context.Context, tkt flightsql.StatementQuer
 	ch := make(chan flight.StreamChunk, 2)
 	go func() {
 		defer close(ch)
+		defer s.donePending(handle)
 		defer res.Close()
 		defer func() {
 			if r := recover(); r != nil {
