@@ -41,9 +41,9 @@ type Config struct {
 	Scale float64
 	// Duration is how long the concurrency scenarios run.
 	Duration time.Duration
-	// Users is the larger number of other users' partitions in user_scale
-	// (the smaller is 10).
-	Users int
+	// Users are user_scale's numbers of other users' partitions, ascending;
+	// the first is the reference the others are compared with.
+	Users []int
 	// Only restricts the run to these scenarios (all when empty).
 	Only []string
 	// Reps is the number of repetitions of each latency or timing figure.
@@ -67,7 +67,7 @@ func DefaultConfig() Config {
 	return Config{
 		Scale:    1,
 		Duration: 30 * time.Second,
-		Users:    100,
+		Users:    []int{10, 1_000, 10_000},
 		Reps:     5,
 		Iters:    400,
 		Warmup:   100,
@@ -89,7 +89,17 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
-	fs.IntVar(&c.Users, "users", c.Users, "user_scale: other users' partitions in the larger case (users are created with bcrypt cost 12, ~0.25 s each)")
+	fs.Func("users", "user_scale: comma-separated ascending numbers of other users' partitions; the first is the reference (default 10,1000,10000)", func(s string) error {
+		c.Users = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return err
+			}
+			c.Users = append(c.Users, n)
+		}
+		return nil
+	})
 	fs.IntVar(&c.Reps, "reps", c.Reps, "repetitions of each latency/timing figure (at least 5)")
 	fs.IntVar(&c.Iters, "iters", c.Iters, "timed operations per latency repetition")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "untimed warm-up operations before a latency series")
@@ -106,8 +116,13 @@ func (c *Config) Validate() error {
 	if c.Reps < MinReps {
 		return fmt.Errorf("-reps %d: latency figures need at least %d repetitions", c.Reps, MinReps)
 	}
-	if c.Users <= fewUsers {
-		return fmt.Errorf("-users must be above %d, got %d", fewUsers, c.Users)
+	if len(c.Users) < 2 || c.Users[0] < 1 {
+		return fmt.Errorf("-users needs at least two positive counts, got %v", c.Users)
+	}
+	for i := 1; i < len(c.Users); i++ {
+		if c.Users[i] <= c.Users[i-1] {
+			return fmt.Errorf("-users must be strictly ascending, got %v", c.Users)
+		}
 	}
 	if c.Iters < 1 || c.Warmup < 0 {
 		return fmt.Errorf("-iters must be positive and -warmup not negative")
@@ -144,6 +159,7 @@ var scenarios = []Scenario{
 	{Name: "pk_lookup", Run: runPKLookup},
 	{Name: "aggregate_hot_1m", Run: runAggregateHot},
 	{Name: "stream_10m", Run: runStream},
+	{Name: "bulk_ingest", Run: runBulkIngest},
 	{Name: "flush_rows", Run: runFlushRows},
 	{Name: "cold_analytics", Run: runColdAnalytics},
 	{Name: "user_scale", Run: runUserScale},
