@@ -275,6 +275,12 @@ func (s *Store) CommitFlush(ctx context.Context, t *catalog.TableDef, user catal
 	if err := b.Commit(pebble.Sync); err != nil {
 		return 0, wrapStorage(err, "flush commit")
 	}
+	// Move the range deletions out of the memtable soon: while thousands
+	// of them sit there, every new iterator pays to fragment them.
+	if removed > 0 {
+		// A failure here only delays the flush Pebble would do anyway.
+		_, _ = s.db.AsyncFlush()
+	}
 	return removed, nil
 }
 
