@@ -217,7 +217,7 @@ func (e *Engine) delete(ctx context.Context, sub subject, st *sqlparse.Delete, p
 	deleted = n
 	e.noteWrite(t, partition(sub, t), n)
 	if st.Returning != "" {
-		full, err := concatRecords(schema, recs)
+		full, err := duck.ConcatRecords(schema, recs)
 		if err != nil {
 			return nil, err
 		}
@@ -271,75 +271,17 @@ func (e *Engine) returning(ctx context.Context, sub subject, t *catalog.TableDef
 }
 
 // tableRecord concatenates DuckDB's batches into one record with the table's
-// user schema.
+// user schema, checking that DuckDB produced the column types expected.
 func (e *Engine) tableRecord(t *catalog.TableDef, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
 	schema := t.UserSchema()
-	cols := make([]arrow.Array, len(t.Columns))
-	var n int64
 	for _, r := range recs {
-		n += r.NumRows()
-	}
-	for i := range cols {
-		parts := make([]arrow.Array, 0, len(recs))
-		for _, r := range recs {
+		for i := range t.Columns {
 			if !arrow.TypeEqual(r.Column(i).DataType(), schema.Field(i).Type) {
-				for _, c := range cols[:i] {
-					c.Release()
-				}
 				return nil, fmt.Errorf("column %s: DuckDB produced %s, want %s", t.Columns[i].Name, r.Column(i).DataType(), schema.Field(i).Type)
 			}
-			parts = append(parts, r.Column(i))
 		}
-		var col arrow.Array
-		if len(parts) == 0 {
-			col = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(i).Type, 0)
-		} else {
-			var err error
-			col, err = array.Concatenate(parts, memory.DefaultAllocator)
-			if err != nil {
-				for _, c := range cols[:i] {
-					c.Release()
-				}
-				return nil, fmt.Errorf("collect rows: %w", err)
-			}
-		}
-		cols[i] = col
 	}
-	out := array.NewRecordBatch(schema, cols, n)
-	for _, c := range cols {
-		c.Release()
-	}
-	return out, nil
-}
-
-func concatRecords(schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, schema.NumFields())
-	var n int64
-	for _, r := range recs {
-		n += r.NumRows()
-	}
-	for i := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for j, r := range recs {
-			parts[j] = r.Column(i)
-		}
-		var col arrow.Array
-		var err error
-		if len(parts) == 0 {
-			col = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(i).Type, 0)
-		} else if col, err = array.Concatenate(parts, memory.DefaultAllocator); err != nil {
-			for _, c := range cols[:i] {
-				c.Release()
-			}
-			return nil, fmt.Errorf("collect rows: %w", err)
-		}
-		cols[i] = col
-	}
-	out := array.NewRecordBatch(schema, cols, n)
-	for _, c := range cols {
-		c.Release()
-	}
-	return out, nil
+	return duck.ConcatRecords(schema, recs)
 }
 
 // fillDefaults replaces the columns not given by the INSERT whose default is

@@ -367,7 +367,7 @@ func (r *Rows) NextBatch(minRows int, maxBytes int64) arrow.RecordBatch {
 	if len(recs) == 1 {
 		return first
 	}
-	out, err := concatRecords(r.schema, recs)
+	out, err := ConcatRecords(r.schema, recs)
 	for _, rec := range recs {
 		rec.Release()
 	}
@@ -391,30 +391,38 @@ func recordSize(rec arrow.RecordBatch) int64 {
 	return n
 }
 
-func concatRecords(schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+// ConcatRecords concatenates batches of one schema into a single batch with
+// the given schema (zero batches give an empty one). The inputs are not
+// released.
+func ConcatRecords(schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, schema.NumFields())
 	var rows int64
 	for _, rec := range recs {
 		rows += rec.NumRows()
 	}
+	release := func(n int) {
+		for _, c := range cols[:n] {
+			c.Release()
+		}
+	}
 	for i := range cols {
+		if len(recs) == 0 {
+			cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(i).Type, 0)
+			continue
+		}
 		parts := make([]arrow.Array, len(recs))
 		for j, rec := range recs {
 			parts[j] = rec.Column(i)
 		}
 		col, err := array.Concatenate(parts, memory.DefaultAllocator)
 		if err != nil {
-			for _, c := range cols[:i] {
-				c.Release()
-			}
+			release(i)
 			return nil, fmt.Errorf("concatenate result chunks: %w", err)
 		}
 		cols[i] = col
 	}
 	out := array.NewRecordBatch(schema, cols, rows)
-	for _, c := range cols {
-		c.Release()
-	}
+	release(len(cols))
 	return out, nil
 }
 
