@@ -470,6 +470,7 @@ func (e *Engine) storageTargets(sub subject, ref *sqlparse.TableRef, all bool, n
 
 // dropTableData removes a dropped table's hot rows and cold segments.
 func (e *Engine) dropTableData(ctx context.Context, t *catalog.TableDef) error {
+	e.dropTableCache(t.StoreID)
 	if err := e.hot.DropTable(ctx, t.StoreID); err != nil {
 		return fmt.Errorf("drop rows of %s: %w", t.ID, err)
 	}

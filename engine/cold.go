@@ -216,6 +216,7 @@ func (e *Engine) flushPartition(ctx context.Context, t *catalog.TableDef, user c
 			_, err = e.hot.CommitFlush(ctx, t, user, allKeys, seqs, map[string][]byte{manifestKey(t.StoreID, user): b})
 		}
 	}
+	e.bumpPartition(t.StoreID, user)
 	l.Unlock()
 	if err != nil {
 		e.removeSegment(seg)

@@ -82,7 +82,9 @@ func (e *Engine) insertRows(ctx context.Context, t *catalog.TableDef, user catal
 			}
 		}
 	}
-	if err := e.hot.Insert(ctx, t, user, rec, seqs); err != nil {
+	err := e.hot.Insert(ctx, t, user, rec, seqs)
+	e.bumpPartition(t.StoreID, user) // even on error: a partial write must not be hidden by the cache
+	if err != nil {
 		return err
 	}
 	e.noteWrite(t, user, rec.NumRows())
@@ -164,7 +166,9 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 		return nil, err
 	}
 	seqs := e.seq.NextN(int(n), nil)
-	if err := e.hot.Upsert(ctx, t, partition(sub, t), rec, seqs); err != nil {
+	err = e.hot.Upsert(ctx, t, partition(sub, t), rec, seqs)
+	e.bumpPartition(t.StoreID, partition(sub, t))
+	if err != nil {
 		return nil, err
 	}
 	e.noteWrite(t, partition(sub, t), n)
@@ -209,6 +213,7 @@ func (e *Engine) delete(ctx context.Context, sub subject, st *sqlparse.Delete, p
 	defer keys.Release()
 	seqs := e.seq.NextN(int(n), nil)
 	deleted, err := e.hot.Delete(ctx, t, partition(sub, t), keys, seqs)
+	e.bumpPartition(t.StoreID, partition(sub, t))
 	if err != nil {
 		return nil, err
 	}

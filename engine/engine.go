@@ -43,6 +43,11 @@ type Options struct {
 	// Failpoint, when set, is called at named points of a flush (crash
 	// tests kill the process there).
 	Failpoint func(name string)
+	// HotCacheMinRows: hot partitions with at least this many row versions
+	// are kept as DuckDB tables between queries (until the next write to
+	// them) instead of being reloaded by every query; default 50,000,
+	// negative disables the cache.
+	HotCacheMinRows int
 	// MaxQueriesPerUser caps a user's concurrently running statements
 	// (results not yet closed); 0 = no cap.
 	MaxQueriesPerUser int
@@ -53,6 +58,9 @@ type Options struct {
 func (o *Options) ensureDefaults() {
 	if o.CompactAfterSegments <= 0 {
 		o.CompactAfterSegments = 8
+	}
+	if o.HotCacheMinRows == 0 {
+		o.HotCacheMinRows = 50_000
 	}
 	if o.EvictionInterval <= 0 {
 		o.EvictionInterval = 10 * time.Second
@@ -87,6 +95,7 @@ type Engine struct {
 	idle chan *duck.Conn
 
 	coldState *coldState
+	hotCache  *hotCache
 	started   time.Time
 
 	running struct {
@@ -129,6 +138,7 @@ func Open(hot HotStore, users Users, cold ColdStore, jobsMgr Jobs, opts Options)
 	}
 	e.running.m = map[catalog.UserID]int{}
 	e.coldState = newColdState()
+	e.hotCache = newHotCache()
 	e.started = opts.Now().UTC()
 	return e, nil
 }

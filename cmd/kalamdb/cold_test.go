@@ -341,3 +341,44 @@ func TestFlushKeepsEveryType(t *testing.T) {
 	require.Equal(t, before, compacted)
 	require.True(t, bs.Equal(cs))
 }
+
+// TestHotCacheFreshness runs with every hot partition cached (threshold 1)
+// and checks that each read sees every write before it: inserts, updates,
+// deletes, flushes, other users, and a dropped and re-created table.
+func TestHotCacheFreshness(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--hot-cache-min-rows", "1"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE hc")
+	root.mustExec("CREATE USER TABLE hc.t (id INT PRIMARY KEY, v INT)")
+	root.mustExec("CREATE USER hank WITH PASSWORD 'hank-password' ROLE user")
+	hank := connect(t, ts.addr, "hank", "hank-password")
+	sum := func(c *client) string { return c.mustQuery("SELECT coalesce(sum(v), 0) || '/' || count(*) FROM hc.t")[0][0] }
+	require.Equal(t, "0/0", sum(root))
+	root.mustExec("INSERT INTO hc.t SELECT i, i FROM range(100) r(i)")
+	require.Equal(t, "4950/100", sum(root))
+	require.Equal(t, "4950/100", sum(root), "served from the cache")
+	hank.mustExec("INSERT INTO hc.t VALUES (1, 1000)")
+	require.Equal(t, "1000/1", sum(hank))
+	require.Equal(t, "4950/100", sum(root), "another user's write does not leak into the cache")
+	root.mustExec("UPDATE hc.t SET v = v + 1 WHERE id < 10")
+	require.Equal(t, "4960/100", sum(root))
+	root.mustExec("DELETE FROM hc.t WHERE id >= 90")
+	require.Equal(t, "4015/90", sum(root))
+	flush(t, root, "hc.t")
+	require.Equal(t, "4015/90", sum(root))
+	root.mustExec("UPDATE hc.t SET v = 0 WHERE id = 5")
+	require.Equal(t, "4009/90", sum(root))
+	require.Equal(t, "4009/90", sum(root))
+	root.mustExec("INSERT INTO hc.t VALUES (500, 1)")
+	require.Equal(t, "4010/91", sum(root))
+	root.mustExec("DROP TABLE hc.t")
+	root.mustExec("CREATE USER TABLE hc.t (id INT PRIMARY KEY, v INT)")
+	require.Equal(t, "0/0", sum(root))
+	root.mustExec("INSERT INTO hc.t VALUES (1, 7)")
+	require.Equal(t, "7/1", sum(root))
+	// A user cannot name the cached relations.
+	_, _, err := hank.query("SELECT * FROM __kdb_hot_1_1")
+	require.Error(t, err)
+	_, _, err = hank.query("SELECT * FROM memory.main.__kdb_hot_1_1")
+	requireCode(t, err, codes.PermissionDenied, "")
+}

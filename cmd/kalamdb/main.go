@@ -21,6 +21,7 @@
 //	--oidc-config           JSON file of trusted OIDC issuers (KALAMDB_OIDC_CONFIG)
 //	--max-jobs              background jobs at once (KALAMDB_MAX_JOBS, default 2)
 //	--stream-eviction-interval  how often expired STREAM rows are deleted (default 10s)
+//	--hot-cache-min-rows    keep hot partitions this large in DuckDB between queries (default 50000)
 //
 // KALAMDB_ROOT_PASSWORD sets root's password; without it root may log in with
 // an empty password from loopback only.

@@ -50,6 +50,7 @@ type config struct {
 	oidcConfig                                           string
 	maxJobs                                              int
 	evictionInterval                                     time.Duration
+	hotCacheMinRows                                      int
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -87,6 +88,8 @@ func (m *Main) parse(args []string) (config, error) {
 	maxJobs, _ := strconv.Atoi(env("KALAMDB_MAX_JOBS", "2"))
 	fs.IntVar(&c.maxJobs, "max-jobs", maxJobs, "background jobs (flush, compaction, eviction) run at once [KALAMDB_MAX_JOBS]")
 	fs.DurationVar(&c.evictionInterval, "stream-eviction-interval", durEnv("KALAMDB_STREAM_EVICTION_INTERVAL", 10*time.Second), "how often expired STREAM rows are deleted (they are invisible at once) [KALAMDB_STREAM_EVICTION_INTERVAL]")
+	hcm, _ := strconv.Atoi(env("KALAMDB_HOT_CACHE_MIN_ROWS", "50000"))
+	fs.IntVar(&c.hotCacheMinRows, "hot-cache-min-rows", hcm, "keep hot partitions with at least this many rows in DuckDB between queries; -1 disables [KALAMDB_HOT_CACHE_MIN_ROWS]")
 	fs.StringVar(&c.oidcConfig, "oidc-config", env("KALAMDB_OIDC_CONFIG", ""), "JSON file listing trusted OIDC issuers [KALAMDB_OIDC_CONFIG]")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
@@ -151,7 +154,7 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("open jobs: %w", err)
 	}
 	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ColdDir: coldDir,
-		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(), EvictionInterval: c.evictionInterval,
+		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(), EvictionInterval: c.evictionInterval, HotCacheMinRows: c.hotCacheMinRows,
 		Logger: log.With("component", "engine")})
 	if err != nil {
 		return fmt.Errorf("open engine: %w", err)
