@@ -352,7 +352,9 @@ func TestHotCacheFreshness(t *testing.T) {
 	root.mustExec("CREATE USER TABLE hc.t (id INT PRIMARY KEY, v INT)")
 	root.mustExec("CREATE USER hank WITH PASSWORD 'hank-password' ROLE user")
 	hank := connect(t, ts.addr, "hank", "hank-password")
-	sum := func(c *client) string { return c.mustQuery("SELECT coalesce(sum(v), 0) || '/' || count(*) FROM hc.t")[0][0] }
+	sum := func(c *client) string {
+		return c.mustQuery("SELECT coalesce(sum(v), 0) || '/' || count(*) FROM hc.t")[0][0]
+	}
 	require.Equal(t, "0/0", sum(root))
 	root.mustExec("INSERT INTO hc.t SELECT i, i FROM range(100) r(i)")
 	require.Equal(t, "4950/100", sum(root))
