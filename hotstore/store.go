@@ -449,15 +449,28 @@ func (s *Store) Scan(ctx context.Context, t *catalog.TableDef, user catalog.User
 		return err
 	}
 	defer dec.release()
+	return s.scanLoop(ctx, t, user, batchRows, dec, "scan", nil, nil, fn)
+}
+
+// scanLoop iterates one partition in key order, decoding values into
+// batches of at most batchRows rows. row, when set, is called with each
+// key and value the decoder appended; finish, when set, turns the decoder's
+// batch into what fn receives (and owns both). The caller has called begin.
+func (s *Store) scanLoop(ctx context.Context, t *catalog.TableDef, user catalog.UserID, batchRows int, dec *rowDecoder, op string,
+	row func(key, val []byte) error, finish func(arrow.RecordBatch) arrow.RecordBatch, fn func(arrow.RecordBatch) error) error {
 	lower := partitionPrefix(nil, t, user)
 	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
 	if err != nil {
-		return wrapStorage(err, "scan")
+		return wrapStorage(err, op)
 	}
 	defer iter.Close()
-
 	emit := func() error {
 		rec := dec.finish()
+		if finish != nil {
+			out := finish(rec)
+			rec.Release()
+			rec = out
+		}
 		defer rec.Release()
 		if err := fn(rec); err != nil {
 			return err
@@ -468,10 +481,16 @@ func (s *Store) Scan(ctx context.Context, t *catalog.TableDef, user catalog.User
 	for valid := iter.First(); valid; valid = iter.Next() {
 		v, err := iter.ValueAndErr()
 		if err != nil {
-			return wrapStorage(err, "scan")
+			return wrapStorage(err, op)
 		}
-		if _, err := dec.decode(v); err != nil {
+		appended, err := dec.decode(v)
+		if err != nil {
 			return err
+		}
+		if appended && row != nil {
+			if err := row(iter.Key()[len(lower):], v); err != nil {
+				return err
+			}
 		}
 		if dec.rows == batchRows {
 			if err := emit(); err != nil {
@@ -481,7 +500,7 @@ func (s *Store) Scan(ctx context.Context, t *catalog.TableDef, user catalog.User
 		}
 	}
 	if err := iter.Error(); err != nil {
-		return wrapStorage(err, "scan")
+		return wrapStorage(err, op)
 	}
 	if dec.rows > 0 {
 		return emit()

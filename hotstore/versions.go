@@ -67,61 +67,26 @@ func (s *Store) ScanVersions(ctx context.Context, t *catalog.TableDef, user cata
 	delb := array.NewBooleanBuilder(alloc)
 	defer delb.Release()
 
-	lower := partitionPrefix(nil, t, user)
-	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
-	if err != nil {
-		return wrapStorage(err, "scan versions")
-	}
-	defer iter.Close()
-	emit := func() error {
-		rec := dec.finish()
-		defer rec.Release()
-		cols := append([]arrow.Array(nil), rec.Columns()...)
-		var pkArr arrow.Array
+	row := func(key, v []byte) error {
+		delb.Append(v[9]&flagDeleted != 0)
 		if pkb != nil {
-			pkArr = pkb.NewArray()
+			return appendKeyPK(pkb, key)
+		}
+		return nil
+	}
+	finish := func(rec arrow.RecordBatch) arrow.RecordBatch {
+		cols := append([]arrow.Array(nil), rec.Columns()...)
+		if pkb != nil {
+			pkArr := pkb.NewArray()
 			defer pkArr.Release()
 			cols[pk] = pkArr
 		}
 		del := delb.NewArray()
 		defer del.Release()
 		cols = append(cols, del)
-		out := array.NewRecordBatch(schema, cols, rec.NumRows())
-		defer out.Release()
-		if err := fn(out); err != nil {
-			return err
-		}
-		return ctx.Err()
+		return array.NewRecordBatch(schema, cols, rec.NumRows())
 	}
-	dec.reserve(batchRows)
-	for valid := iter.First(); valid; valid = iter.Next() {
-		v, err := iter.ValueAndErr()
-		if err != nil {
-			return wrapStorage(err, "scan versions")
-		}
-		if _, err := dec.decode(v); err != nil {
-			return err
-		}
-		delb.Append(v[9]&flagDeleted != 0)
-		if pkb != nil {
-			if err := appendKeyPK(pkb, iter.Key()[len(lower):]); err != nil {
-				return err
-			}
-		}
-		if dec.rows == batchRows {
-			if err := emit(); err != nil {
-				return err
-			}
-			dec.reserve(batchRows)
-		}
-	}
-	if err := iter.Error(); err != nil {
-		return wrapStorage(err, "scan versions")
-	}
-	if dec.rows > 0 {
-		return emit()
-	}
-	return nil
+	return s.scanLoop(ctx, t, user, batchRows, dec, "scan versions", row, finish, fn)
 }
 
 // appendKeyPK decodes an order-preserving primary-key encoding (the inverse
