@@ -79,18 +79,17 @@ func (s *Server) CloseSession(ctx context.Context, _ *flight.CloseSessionRequest
 // discarded, a streaming one is interrupted (its stream ends with
 // Cancelled).
 func (s *Server) CancelFlightInfo(ctx context.Context, req *flight.CancelFlightInfoRequest) (flight.CancelFlightInfoResult, error) {
-	var out flight.CancelFlightInfoResult
 	sess, err := session(ctx)
 	if err != nil {
-		return out, err
+		return flight.CancelFlightInfoResult{}, err
 	}
 	info := req.GetInfo()
 	if info == nil || len(info.Endpoint) == 0 || info.Endpoint[0].Ticket == nil {
-		return out, statusError(catalog.Errorf(catalog.KindInvalid, "CancelFlightInfo needs the FlightInfo of a statement"))
+		return flight.CancelFlightInfoResult{}, statusError(catalog.Errorf(catalog.KindInvalid, "CancelFlightInfo needs the FlightInfo of a statement"))
 	}
 	tkt, err := flightsql.GetStatementQueryTicket(info.Endpoint[0].Ticket)
 	if err != nil {
-		return out, statusError(catalog.Errorf(catalog.KindInvalid, "not a statement ticket"))
+		return flight.CancelFlightInfoResult{}, statusError(catalog.Errorf(catalog.KindInvalid, "not a statement ticket"))
 	}
 	h := string(tkt.GetStatementHandle())
 	s.mu.Lock()
@@ -103,15 +102,15 @@ func (s *Server) CancelFlightInfo(ctx context.Context, req *flight.CancelFlightI
 		delete(s.mu.pending, h)
 	}
 	s.mu.Unlock()
+	// The result type holds a protobuf mutex: return literals, never copies.
 	switch {
 	case !ok:
-		out.Status = flight.CancelStatusNotCancellable
+		return flight.CancelFlightInfoResult{Status: flight.CancelStatusNotCancellable}, nil
 	case streaming:
 		p.res.Cancel()
-		out.Status = flight.CancelStatusCancelling
+		return flight.CancelFlightInfoResult{Status: flight.CancelStatusCancelling}, nil
 	default:
 		p.res.Close()
-		out.Status = flight.CancelStatusCancelled
+		return flight.CancelFlightInfoResult{Status: flight.CancelStatusCancelled}, nil
 	}
-	return out, nil
 }
