@@ -34,6 +34,17 @@ type prepared struct {
 	used   time.Time
 }
 
+// preparedFor resolves the calling session and one of its prepared
+// statements.
+func (s *Server) preparedFor(ctx context.Context, h []byte) (*engine.Session, *prepared, error) {
+	sess, err := session(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.getPrepared(h, sess.User)
+	return sess, p, err
+}
+
 func (s *Server) getPrepared(h []byte, user catalog.UserID) (*prepared, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,11 +100,7 @@ func (s *Server) ClosePreparedStatement(ctx context.Context, req flightsql.Actio
 
 // DoPutPreparedStatementQuery binds parameter rows to a prepared query.
 func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.PreparedStatementQuery, rdr flight.MessageReader, _ flight.MetadataWriter) ([]byte, error) {
-	sess, err := session(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.getPrepared(cmd.GetPreparedStatementHandle(), sess.User)
+	_, p, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +117,7 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.
 // GetFlightInfoPreparedStatement executes a prepared query with its bound
 // parameters (the first row) and returns a ticket for the result.
 func (s *Server) GetFlightInfoPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
-	sess, err := session(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.getPrepared(cmd.GetPreparedStatementHandle(), sess.User)
+	sess, p, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +132,7 @@ func (s *Server) GetFlightInfoPreparedStatement(ctx context.Context, cmd flights
 
 // GetSchemaPreparedStatement returns a prepared statement's result schema.
 func (s *Server) GetSchemaPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, _ *flight.FlightDescriptor) (*flight.SchemaResult, error) {
-	sess, err := session(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.getPrepared(cmd.GetPreparedStatementHandle(), sess.User)
+	_, p, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, err
 	}
@@ -157,11 +156,7 @@ func (s *Server) GetSchemaStatement(ctx context.Context, cmd flightsql.Statement
 // DoPutPreparedStatementUpdate executes a prepared update once per bound
 // parameter row (once when none are bound) and returns the total count.
 func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql.PreparedStatementUpdate, rdr flight.MessageReader) (int64, error) {
-	sess, err := session(ctx)
-	if err != nil {
-		return 0, err
-	}
-	p, err := s.getPrepared(cmd.GetPreparedStatementHandle(), sess.User)
+	sess, p, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return 0, err
 	}
