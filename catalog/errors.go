@@ -21,6 +21,12 @@ const (
 	KindResourceExhausted
 	KindDeadline
 	KindCancelled
+	// KindConflict: a transaction lost a write-write race and was aborted;
+	// retrying it may succeed.
+	KindConflict
+	// KindFailedPrecondition: the statement is not valid in the current
+	// state (COMMIT without a transaction, DDL inside one).
+	KindFailedPrecondition
 )
 
 // Error is a domain error with a kind and a message meant for the client.

@@ -271,6 +271,22 @@ func (s *Store) Insert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 			seen[string(k)] = struct{}{}
 		}
 	}
+	tx, err := s.txFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if tx != nil {
+		for i := 0; i < n; i++ {
+			live, err := isLive(tx.b, rows.key(i))
+			if err != nil {
+				return err
+			}
+			if live {
+				return errDuplicate(pkString(t, rec, seqs, i), t)
+			}
+		}
+		return tx.stage(t.StoreID, n, rows.key, rows.val)
+	}
 	b := s.db.NewBatchWithSize(len(rows.keys) + len(rows.vals) + n*8)
 	defer b.Close()
 	for i := 0; i < n; i++ {
@@ -282,7 +298,7 @@ func (s *Store) Insert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 	mu.Lock()
 	defer mu.Unlock()
 	for i := 0; i < n; i++ {
-		live, err := s.isLive(rows.key(i))
+		live, err := isLive(s.db, rows.key(i))
 		if err != nil {
 			return err
 		}
@@ -294,8 +310,8 @@ func (s *Store) Insert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 }
 
 // isLive reports whether key holds a live (non-tombstone) row.
-func (s *Store) isLive(key []byte) (bool, error) {
-	v, closer, err := s.db.Get(key)
+func isLive(r reader, key []byte) (bool, error) {
+	v, closer, err := r.Get(key)
 	if err == pebble.ErrNotFound {
 		return false, nil
 	}
@@ -321,6 +337,13 @@ func (s *Store) Upsert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 	n := len(rows.keyEnd)
 	if n == 0 {
 		return nil
+	}
+	tx, err := s.txFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if tx != nil {
+		return tx.stage(t.StoreID, n, rows.key, rows.val)
 	}
 	b := s.db.NewBatchWithSize(len(rows.keys) + len(rows.vals) + n*8)
 	defer b.Close()
@@ -382,37 +405,61 @@ func (s *Store) Delete(ctx context.Context, t *catalog.TableDef, user catalog.Us
 		}
 		ends[i] = len(keys)
 	}
+	key := func(i int) []byte {
+		if i == 0 {
+			return keys[:ends[0]]
+		}
+		return keys[ends[i-1]:ends[i]]
+	}
+	var val []byte
+	tomb := func(i int) []byte {
+		val = appendTombstone(val[:0], seqs[i])
+		return val
+	}
+	// countLive counts the distinct keys with a live row in r.
+	countLive := func(r reader) (int64, error) {
+		var count int64
+		seen := make(map[string]struct{})
+		for i := 0; i < n; i++ {
+			k := key(i)
+			if _, dup := seen[string(k)]; dup {
+				continue
+			}
+			seen[string(k)] = struct{}{}
+			live, err := isLive(r, k)
+			if err != nil {
+				return 0, err
+			}
+			if live {
+				count++
+			}
+		}
+		return count, nil
+	}
+	tx, err := s.txFrom(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if tx != nil {
+		count, err := countLive(tx.b)
+		if err != nil {
+			return 0, err
+		}
+		return count, tx.stage(t.StoreID, n, key, tomb)
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	var val []byte
-	start := 0
 	for i := 0; i < n; i++ {
-		val = appendTombstone(val[:0], seqs[i])
-		if err := b.Set(keys[start:ends[i]], val, nil); err != nil {
+		if err := b.Set(key(i), tomb(i), nil); err != nil {
 			return 0, wrapStorage(err, "delete")
 		}
-		start = ends[i]
 	}
 	mu := s.tableLock(t.StoreID)
 	mu.Lock()
 	defer mu.Unlock()
-	var count int64
-	start = 0
-	seen := make(map[string]struct{})
-	for i := 0; i < n; i++ {
-		k := keys[start:ends[i]]
-		start = ends[i]
-		if _, dup := seen[string(k)]; dup {
-			continue
-		}
-		seen[string(k)] = struct{}{}
-		live, err := s.isLive(k)
-		if err != nil {
-			return 0, err
-		}
-		if live {
-			count++
-		}
+	count, err := countLive(s.db)
+	if err != nil {
+		return 0, err
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return 0, wrapStorage(err, "delete")
@@ -459,7 +506,11 @@ func (s *Store) Scan(ctx context.Context, t *catalog.TableDef, user catalog.User
 func (s *Store) scanLoop(ctx context.Context, t *catalog.TableDef, user catalog.UserID, batchRows int, dec *rowDecoder, op string,
 	row func(key, val []byte) error, finish func(arrow.RecordBatch) arrow.RecordBatch, fn func(arrow.RecordBatch) error) error {
 	lower := partitionPrefix(nil, t, user)
-	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
+	r, err := s.reader(ctx)
+	if err != nil {
+		return err
+	}
+	iter, err := r.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
 	if err != nil {
 		return wrapStorage(err, op)
 	}
@@ -527,8 +578,15 @@ func (s *Store) Lookup(ctx context.Context, t *catalog.TableDef, user catalog.Us
 	defer dec.release()
 	n := pks.Len()
 	dec.reserve(n)
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
+	r, err := s.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r == reader(s.db) {
+		snap := s.db.NewSnapshot()
+		defer snap.Close()
+		r = snap
+	}
 	prefix := partitionPrefix(nil, t, user)
 	key := make([]byte, 0, len(prefix)+32)
 	var seen map[string]struct{}
@@ -550,7 +608,7 @@ func (s *Store) Lookup(ctx context.Context, t *catalog.TableDef, user catalog.Us
 			}
 			seen[string(key)] = struct{}{}
 		}
-		v, closer, err := snap.Get(key)
+		v, closer, err := r.Get(key)
 		if err == pebble.ErrNotFound {
 			continue
 		}
@@ -573,7 +631,11 @@ func (s *Store) CountLive(ctx context.Context, t *catalog.TableDef, user catalog
 	}
 	defer s.release()
 	lower := partitionPrefix(nil, t, user)
-	iter, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
+	r, err := s.reader(ctx)
+	if err != nil {
+		return 0, err
+	}
+	iter, err := r.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
 	if err != nil {
 		return 0, wrapStorage(err, "count")
 	}

@@ -297,6 +297,10 @@ func (s *Store) HasVersions(ctx context.Context, t *catalog.TableDef, user catal
 	if err := checkKeys(t, pks); err != nil {
 		return nil, err
 	}
+	r, err := s.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
 	prefix := partitionPrefix(nil, t, user)
 	out := make([]bool, pks.Len())
 	var key []byte
@@ -305,7 +309,7 @@ func (s *Store) HasVersions(ctx context.Context, t *catalog.TableDef, user catal
 		if key, err = appendPK(append(key[:0], prefix...), pks, i); err != nil {
 			return nil, err
 		}
-		_, closer, err := s.db.Get(key)
+		_, closer, err := r.Get(key)
 		if err == pebble.ErrNotFound {
 			continue
 		}
