@@ -4,7 +4,7 @@ TAGS    := duckdb_arrow,pebblegozstd
 GO      ?= go
 GOTEST  := $(GO) test -tags=$(TAGS)
 
-.PHONY: run build test test-short vet bench clean compat compat-pending compat-if-available
+.PHONY: run build test test-short vet bench clean compat compat-if-available
 
 ## run: build and start the server on ./data with loopback defaults
 run: build
@@ -29,14 +29,9 @@ test: vet
 ## compat: the client suites (Python: ADBC/pyarrow/polars/pandas; Java: the
 ## Flight SQL JDBC driver) against a freshly built server. They create a
 ## virtualenv in compat/python/.venv and use Maven's ~/.m2 themselves.
-## test_transactions.py is left out until transactions are implemented
-## (make compat-pending runs it).
 compat: build
-	KALAMDB_BIN=$(CURDIR)/bin/kalamdb compat/python/run.sh --ignore=test_transactions.py
+	KALAMDB_BIN=$(CURDIR)/bin/kalamdb compat/python/run.sh
 	KALAMDB_BIN=$(CURDIR)/bin/kalamdb compat/java/run.sh
-
-compat-pending: build
-	KALAMDB_BIN=$(CURDIR)/bin/kalamdb compat/python/run.sh test_transactions.py
 
 compat-if-available:
 	@if command -v python3 >/dev/null 2>&1 && command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then \

@@ -147,8 +147,6 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 			return nil, err
 		}
 		return messageResult(fmt.Sprintf("User %s dropped", st.Name)), nil
-	case *sqlparse.Begin, *sqlparse.Commit, *sqlparse.Rollback:
-		return nil, catalog.Errorf(catalog.KindInvalid, "transactions are not supported yet; each statement commits on its own")
 	case *sqlparse.StorageFlush:
 		tables, err := e.storageTargets(sub, st.Table, st.All, st.Namespace)
 		if err != nil {

@@ -76,6 +76,7 @@ func (e *Engine) insertRows(ctx context.Context, t *catalog.TableDef, user catal
 		if err != nil {
 			return err
 		}
+		e.noteInsertCheck(ctx, t, user, man)
 		if len(man.Segments) > 0 {
 			if err := e.checkColdDuplicates(ctx, t, user, man, rec.Column(t.PrimaryKeyIndex())); err != nil {
 				return err
@@ -83,12 +84,8 @@ func (e *Engine) insertRows(ctx context.Context, t *catalog.TableDef, user catal
 		}
 	}
 	err := e.hot.Insert(ctx, t, user, rec, seqs)
-	e.bumpPartition(t.StoreID, user) // even on error: a partial write must not be hidden by the cache
-	if err != nil {
-		return err
-	}
-	e.noteWrite(t, user, rec.NumRows())
-	return nil
+	e.wrote(ctx, t, user, rec.NumRows(), err)
+	return err
 }
 
 // evalInsertSource evaluates an INSERT's VALUES or SELECT source in DuckDB,
@@ -167,11 +164,10 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 	}
 	seqs := e.seq.NextN(int(n), nil)
 	err = e.hot.Upsert(ctx, t, partition(sub, t), rec, seqs)
-	e.bumpPartition(t.StoreID, partition(sub, t))
+	e.wrote(ctx, t, partition(sub, t), n, err)
 	if err != nil {
 		return nil, err
 	}
-	e.noteWrite(t, partition(sub, t), n)
 	if st.Returning != "" {
 		return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
 	}
@@ -213,14 +209,13 @@ func (e *Engine) delete(ctx context.Context, sub subject, st *sqlparse.Delete, p
 	defer keys.Release()
 	seqs := e.seq.NextN(int(n), nil)
 	deleted, err := e.hot.Delete(ctx, t, partition(sub, t), keys, seqs)
-	e.bumpPartition(t.StoreID, partition(sub, t))
+	e.wrote(ctx, t, partition(sub, t), n, err)
 	if err != nil {
 		return nil, err
 	}
 	// The hot store counts only keys that were live there; every matched
 	// row (hot or cold) was deleted.
 	deleted = n
-	e.noteWrite(t, partition(sub, t), n)
 	if st.Returning != "" {
 		full, err := duck.ConcatRecords(schema, recs)
 		if err != nil {

@@ -11,6 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/kalamdb/kalamdb-go/catalog"
 	"github.com/kalamdb/kalamdb-go/engine/duck"
 	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
@@ -193,9 +197,33 @@ func (e *Engine) release(c *duck.Conn, broken bool) {
 // it returns; a query's rows stream from the returned Result, which the caller
 // must Close. params bind $1… in SELECT and DML statements.
 func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params ...any) (*Result, error) {
+	return e.ExecuteTx(ctx, s, nil, sql, params...)
+}
+
+// ExecuteTx is Execute inside the transaction tx (a Flight SQL transaction
+// id); with tx nil the statement runs in the session's SQL transaction
+// (BEGIN), if any, else on its own.
+func (e *Engine) ExecuteTx(ctx context.Context, s *Session, tx *Tx, sql string, params ...any) (*Result, error) {
 	stmt, err := sqlparse.Parse(sql)
 	if err != nil {
 		return nil, parseError(err)
+	}
+	if res, done, err := e.transactionControl(ctx, s, tx, stmt); done {
+		return res, err
+	}
+	if tx == nil {
+		tx = s.Tx()
+	}
+	if tx != nil {
+		if tx.owner != s.User {
+			return nil, permissionDenied("the transaction belongs to another user")
+		}
+		if !txAllowed(stmt) {
+			return nil, catalog.Errorf(catalog.KindFailedPrecondition, "this statement cannot run inside a transaction (only SELECT, INSERT, UPDATE, DELETE, USE, SHOW and DESCRIBE can); COMMIT or ROLLBACK first")
+		}
+		tx.stmt.Lock()
+		defer tx.stmt.Unlock()
+		ctx = withTx(ctx, tx)
 	}
 	sub := subject{user: s.User, role: s.Role, actor: s.User, ns: s.Namespace()}
 	impersonated := false
@@ -239,6 +267,145 @@ func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params ...
 		e.Audit(AuditEntry{Actor: sub.actor, Action: "DENIED " + action, Target: target, Details: err.Error(), IP: s.RemoteAddr})
 	}
 	return res, err
+}
+
+// ExecuteEach runs a statement once per parameter row, in the session's or
+// the given transaction, and returns one result: the rows of every run in
+// order for a query (a prepared query bound to many parameter rows), the
+// summed count for DML. Query results are read whole, so this is meant for
+// parameter batches of modest result size.
+func (e *Engine) ExecuteEach(ctx context.Context, s *Session, tx *Tx, sql string, rows [][]any) (*Result, error) {
+	if len(rows) <= 1 {
+		var params []any
+		if len(rows) == 1 {
+			params = rows[0]
+		}
+		return e.ExecuteTx(ctx, s, tx, sql, params...)
+	}
+	var (
+		schema *arrow.Schema
+		recs   []arrow.RecordBatch
+		total  int64
+		update bool
+	)
+	for _, params := range rows {
+		res, err := e.ExecuteTx(ctx, s, tx, sql, params...)
+		if err != nil {
+			releaseAll(recs)
+			return nil, err
+		}
+		res.Watch(ctx)
+		if schema == nil {
+			schema, update = res.Schema(), res.IsUpdate
+		}
+		for rec := res.Next(); rec != nil; rec = res.Next() {
+			recs = append(recs, rec)
+		}
+		err = res.Err()
+		total += res.RowsAffected
+		res.Close()
+		if err != nil {
+			releaseAll(recs)
+			return nil, err
+		}
+	}
+	if update {
+		releaseAll(recs)
+		return affectedResult(total), nil
+	}
+	return unifyResults(schema, recs)
+}
+
+// unifyResults gives the batches of several runs of one query a common
+// schema: a column that was all NULL in one run (a NULL parameter carries
+// no type, so DuckDB picks one) takes the type the runs with values gave
+// it. It takes ownership of recs.
+func unifyResults(first *arrow.Schema, recs []arrow.RecordBatch) (*Result, error) {
+	fields := append([]arrow.Field(nil), first.Fields()...)
+	typed := make([]bool, len(fields))
+	for _, r := range recs {
+		for i, f := range r.Schema().Fields() {
+			if i < len(fields) && !typed[i] && r.Column(i).NullN() < r.Column(i).Len() {
+				fields[i].Type, fields[i].Nullable, typed[i] = f.Type, true, true
+			}
+		}
+	}
+	md := first.Metadata()
+	schema := arrow.NewSchema(fields, &md)
+	out := make([]arrow.RecordBatch, 0, len(recs))
+	defer releaseAll(recs)
+	for _, r := range recs {
+		if r.Schema().Equal(schema) {
+			r.Retain()
+			out = append(out, r)
+			continue
+		}
+		cols := make([]arrow.Array, len(fields))
+		for i, f := range fields {
+			c := r.Column(i)
+			switch {
+			case arrow.TypeEqual(c.DataType(), f.Type):
+				c.Retain()
+				cols[i] = c
+			case c.NullN() == c.Len():
+				cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, f.Type, c.Len())
+			default:
+				for _, a := range cols[:i] {
+					a.Release()
+				}
+				releaseAll(out)
+				return nil, catalog.Errorf(catalog.KindInvalid, "the parameter rows give column %s different types (%s and %s): bind parameters of one type per column", f.Name, f.Type, c.DataType())
+			}
+		}
+		out = append(out, array.NewRecordBatch(schema, cols, r.NumRows()))
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	return recordsResult(schema, out), nil
+}
+
+// transactionControl runs BEGIN, COMMIT and ROLLBACK; done is false for
+// any other statement. flightTx is the Flight SQL transaction the statement
+// came with, if any.
+func (e *Engine) transactionControl(ctx context.Context, s *Session, flightTx *Tx, stmt sqlparse.Statement) (*Result, bool, error) {
+	switch stmt.(type) {
+	case *sqlparse.Begin, *sqlparse.Commit, *sqlparse.Rollback:
+	default:
+		return nil, false, nil
+	}
+	if flightTx != nil {
+		return nil, true, catalog.Errorf(catalog.KindFailedPrecondition, "the statement runs in a Flight SQL transaction: end it with EndTransaction (ADBC: commit or rollback), not SQL")
+	}
+	cur := s.Tx()
+	switch stmt.(type) {
+	case *sqlparse.Begin:
+		if cur != nil {
+			return nil, true, catalog.Errorf(catalog.KindFailedPrecondition, "a transaction is already in progress; COMMIT or ROLLBACK it first")
+		}
+		tx, err := e.Begin(s)
+		if err != nil {
+			return nil, true, err
+		}
+		s.setTx(tx)
+		return messageResult("BEGIN"), true, nil
+	case *sqlparse.Commit:
+		if cur == nil {
+			return nil, true, catalog.Errorf(catalog.KindFailedPrecondition, "no transaction in progress (BEGIN starts one)")
+		}
+		s.setTx(nil)
+		if err := cur.Commit(ctx); err != nil {
+			return nil, true, err
+		}
+		return messageResult("COMMIT"), true, nil
+	default:
+		if cur == nil {
+			return nil, true, catalog.Errorf(catalog.KindFailedPrecondition, "no transaction in progress (BEGIN starts one)")
+		}
+		s.setTx(nil)
+		cur.Rollback()
+		return messageResult("ROLLBACK"), true, nil
+	}
 }
 
 // deadlineError turns an interruption caused by the query timeout into a

@@ -107,6 +107,10 @@ func (e *Engine) dropHotTable(name string) {
 func (e *Engine) hotVersions(ctx context.Context, c *duck.Conn, t *catalog.TableDef, user catalog.UserID, temp string) (string, hotStats, func(), error) {
 	k := partKey{t.StoreID, user}
 	min := e.opts.HotCacheMinRows
+	if touched(ctx, k) {
+		// The transaction's own writes are not in the cache.
+		min = 0
+	}
 	e.hotCache.mu.Lock()
 	version := e.hotCache.versions[k]
 	if en, ok := e.hotCache.entries[k]; ok && en.version == version && min > 0 {
@@ -172,7 +176,9 @@ func (e *Engine) hotVersions(ctx context.Context, c *duck.Conn, t *catalog.Table
 		return "", hotStats{}, nil, fmt.Errorf("scan %s: %w", t.ID, err)
 	}
 	e.hotCache.mu.Lock()
-	e.hotCache.seen[k] = st.rows
+	if min > 0 {
+		e.hotCache.seen[k] = st.rows
+	}
 	if !cache {
 		e.hotCache.mu.Unlock()
 		return target, st, func() {}, nil

@@ -29,6 +29,9 @@ type HotStore interface {
 	Partitions(ctx context.Context, t *catalog.TableDef) ([]catalog.UserID, error)
 	CountLive(ctx context.Context, t *catalog.TableDef, user catalog.UserID) (int64, error)
 	HasVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array) ([]bool, error)
+	// BeginTx starts a transaction; operations whose context carries it
+	// (hotstore.WithTx) are staged in it.
+	BeginTx() (*hotstore.Tx, error)
 	MetaGet(key []byte) ([]byte, bool, error)
 	MetaPut(key, value []byte) error
 	MetaDelete(key []byte) error

@@ -17,6 +17,8 @@ type Session struct {
 	mu struct {
 		sync.Mutex
 		namespace catalog.NamespaceID
+		// tx is the transaction opened by SQL BEGIN, if any.
+		tx *Tx
 	}
 }
 
@@ -37,6 +39,31 @@ func (s *Session) SetNamespace(ns catalog.NamespaceID) {
 	s.mu.Lock()
 	s.mu.namespace = ns
 	s.mu.Unlock()
+}
+
+// Tx returns the transaction opened with SQL BEGIN (nil if none).
+func (s *Session) Tx() *Tx {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.tx
+}
+
+// setTx installs (or, with nil, clears) the session's SQL transaction.
+func (s *Session) setTx(tx *Tx) {
+	s.mu.Lock()
+	s.mu.tx = tx
+	s.mu.Unlock()
+}
+
+// Close rolls back the session's open transaction, if any.
+func (s *Session) Close() {
+	s.mu.Lock()
+	tx := s.mu.tx
+	s.mu.tx = nil
+	s.mu.Unlock()
+	if tx != nil {
+		tx.Rollback()
+	}
 }
 
 // subject is who a statement runs as: the session's user, or the target of

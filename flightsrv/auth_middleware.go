@@ -37,8 +37,11 @@ func (ss *sessions) drop(key string) bool {
 	k := sha256.Sum256([]byte(key))
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	_, ok := ss.mu.m[k]
+	e, ok := ss.mu.m[k]
 	delete(ss.mu.m, k)
+	if ok {
+		e.s.Close() // rolls back its open transaction
+	}
 	return ok
 }
 
@@ -68,7 +71,26 @@ func newSessions(ttl time.Duration) *sessions {
 	return s
 }
 
-func (ss *sessions) get(key string, u auth.User, addr string) *engine.Session {
+// NamespaceHeader is the call header that sets a new session's default
+// namespace (as USE would): e.g. ADBC's
+// adbc.flight.sql.rpc.call_header.kalamdb-namespace option, or a JDBC URL
+// property, which the Flight SQL JDBC driver sends as a header.
+const NamespaceHeader = "kalamdb-namespace"
+
+// namespaceHeader returns the namespace a call asks its new session to use.
+func namespaceHeader(ctx context.Context) catalog.NamespaceID {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if v := md.Get(NamespaceHeader); len(v) > 0 {
+		if ns, err := catalog.ParseNamespaceID(v[0]); err == nil {
+			return ns
+		}
+	}
+	return ""
+}
+
+// get returns the session of a credential, creating it (with default
+// namespace ns) on first use.
+func (ss *sessions) get(key string, u auth.User, addr string, ns catalog.NamespaceID) *engine.Session {
 	k := sha256.Sum256([]byte(key))
 	now := time.Now()
 	ss.mu.Lock()
@@ -79,6 +101,7 @@ func (ss *sessions) get(key string, u auth.User, addr string) *engine.Session {
 	}
 	s := engine.NewSession(u.ID, u.Role)
 	s.RemoteAddr = addr
+	s.SetNamespace(ns)
 	ss.mu.m[k] = &sessionEntry{s: s, seen: now}
 	return s
 }
@@ -91,6 +114,7 @@ func (ss *sessions) sweep() {
 	for k, e := range ss.mu.m {
 		if e.seen.Before(cutoff) {
 			delete(ss.mu.m, k)
+			e.s.Close()
 		}
 	}
 }
@@ -178,7 +202,7 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		return nil, statusError(err)
 	}
 	ctx = context.WithValue(ctx, sessionIDKey{}, key)
-	return handler(context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u, peerIP(ctx))), req)
+	return handler(context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u, peerIP(ctx), namespaceHeader(ctx))), req)
 }
 
 type wrappedStream struct {
@@ -212,12 +236,12 @@ func (s *Server) streamInterceptor(srv any, stream grpc.ServerStream, info *grpc
 			return status.Error(codes.Internal, "send handshake header")
 		}
 		stream.SetTrailer(md)
-		s.sessions.get(key, u, peerIP(ctx))
+		s.sessions.get(key, u, peerIP(ctx), namespaceHeader(ctx))
 		s.exec.Audit(engine.AuditEntry{Actor: u.ID, Action: "LOGIN", Details: "handshake " + strings.ToLower(scheme), IP: peerIP(ctx)})
 		s.log.Debug("handshake", "user", u.ID)
 		return handler(srv, stream)
 	}
 	ctx = context.WithValue(ctx, sessionIDKey{}, key)
-	ctx = context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u, peerIP(ctx)))
+	ctx = context.WithValue(ctx, sessionKey{}, s.sessions.get(key, u, peerIP(ctx), namespaceHeader(ctx)))
 	return handler(srv, &wrappedStream{ServerStream: stream, ctx: ctx})
 }

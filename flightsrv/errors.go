@@ -48,6 +48,10 @@ func statusError(err error) error {
 		code = codes.DeadlineExceeded
 	case catalog.KindCancelled:
 		code = codes.Canceled
+	case catalog.KindConflict:
+		code = codes.Aborted
+	case catalog.KindFailedPrecondition:
+		code = codes.FailedPrecondition
 	}
 	return status.Error(code, err.Error())
 }

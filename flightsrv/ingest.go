@@ -28,6 +28,9 @@ func (s *Server) DoPutCommandStatementIngest(ctx context.Context, cmd flightsql.
 	if c := cmd.GetCatalog(); c != "" && c != CatalogName {
 		return 0, statusError(catalog.Errorf(catalog.KindNotFound, "catalog %s does not exist", c))
 	}
+	if len(cmd.GetTransactionId()) > 0 {
+		return 0, statusError(catalog.Errorf(catalog.KindFailedPrecondition, "bulk ingest cannot run inside a transaction (it may create or replace tables); ingest outside the transaction"))
+	}
 	if cmd.GetTemporary() {
 		return 0, statusError(catalog.Errorf(catalog.KindInvalid, "temporary tables are not supported"))
 	}

@@ -32,6 +32,8 @@ type prepared struct {
 	info   *engine.StatementInfo
 	params [][]any
 	used   time.Time
+	// txID is the Flight SQL transaction the statement was prepared in.
+	txID []byte
 }
 
 // preparedFor resolves the calling session and one of its prepared
@@ -65,6 +67,9 @@ func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.Acti
 	if err != nil {
 		return res, err
 	}
+	if _, err := s.txFor(sess, req.GetTransactionId()); err != nil {
+		return res, err
+	}
 	info, err := s.describe.Describe(ctx, sess, req.GetQuery())
 	if err != nil {
 		return res, statusError(err)
@@ -73,7 +78,7 @@ func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.Acti
 	_, _ = rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	s.mu.Lock()
-	s.mu.prepared[h] = &prepared{sql: req.GetQuery(), user: sess.User, info: info, used: time.Now()}
+	s.mu.prepared[h] = &prepared{sql: req.GetQuery(), user: sess.User, info: info, used: time.Now(), txID: req.GetTransactionId()}
 	s.mu.Unlock()
 	isUpdate := info.IsUpdate
 	res.Handle = []byte(h)
@@ -114,20 +119,22 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.
 	return cmd.GetPreparedStatementHandle(), nil
 }
 
-// GetFlightInfoPreparedStatement executes a prepared query with its bound
-// parameters (the first row) and returns a ticket for the result.
+// GetFlightInfoPreparedStatement executes a prepared query once per bound
+// parameter row (once when none are bound) and returns a ticket for the
+// rows of all runs, in order.
 func (s *Server) GetFlightInfoPreparedStatement(ctx context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	sess, p, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	var params []any
-	if len(p.params) > 0 {
-		params = p.params[0]
-	}
+	params := p.params
 	s.mu.Unlock()
-	return s.executeForInfo(ctx, sess, p.sql, params, desc)
+	tx, err := s.txFor(sess, p.txID)
+	if err != nil {
+		return nil, err
+	}
+	return s.executeForInfo(ctx, sess, tx, p.sql, params, desc)
 }
 
 // GetSchemaPreparedStatement returns a prepared statement's result schema.
@@ -172,9 +179,13 @@ func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql
 	if len(rows) == 0 {
 		rows = [][]any{nil}
 	}
+	tx, err := s.txFor(sess, p.txID)
+	if err != nil {
+		return 0, err
+	}
 	var total int64
 	for _, params := range rows {
-		res, err := s.exec.Execute(ctx, sess, p.sql, params...)
+		res, err := s.exec.ExecuteTx(ctx, sess, tx, p.sql, params...)
 		if err != nil {
 			return total, statusError(err)
 		}

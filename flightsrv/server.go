@@ -31,6 +31,11 @@ const Version = "0.1.0"
 // Executor runs statements (implemented by *engine.Engine).
 type Executor interface {
 	Execute(ctx context.Context, s *engine.Session, sql string, params ...any) (*engine.Result, error)
+	// ExecuteTx runs a statement inside a Flight SQL transaction.
+	ExecuteTx(ctx context.Context, s *engine.Session, tx *engine.Tx, sql string, params ...any) (*engine.Result, error)
+	// ExecuteEach runs a statement once per parameter row as one result.
+	ExecuteEach(ctx context.Context, s *engine.Session, tx *engine.Tx, sql string, rows [][]any) (*engine.Result, error)
+	Begin(s *engine.Session) (*engine.Tx, error)
 	Audit(e engine.AuditEntry)
 }
 
@@ -73,6 +78,7 @@ type Server struct {
 		sync.Mutex
 		pending  map[string]*pendingResult
 		prepared map[string]*prepared
+		txs      map[string]*flightTx
 	}
 	describe Describer
 	ingest   Ingester
@@ -108,6 +114,7 @@ func New(exec Executor, cat Catalog, desc Describer, ing Ingester, a Authenticat
 		alloc: memory.DefaultAllocator, stop: make(chan struct{})}
 	s.mu.pending = map[string]*pendingResult{}
 	s.mu.prepared = map[string]*prepared{}
+	s.mu.txs = map[string]*flightTx{}
 	s.registerSQLInfo()
 	return s
 }
@@ -204,6 +211,7 @@ func (s *Server) janitor() {
 			}
 		}
 		s.mu.Unlock()
+		s.expireTxs(time.Now())
 		s.sessions.sweep()
 	}
 }
@@ -223,14 +231,18 @@ func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.State
 	if err != nil {
 		return nil, err
 	}
-	return s.executeForInfo(ctx, sess, cmd.GetQuery(), nil, desc)
+	tx, err := s.txFor(sess, cmd.GetTransactionId())
+	if err != nil {
+		return nil, err
+	}
+	return s.executeForInfo(ctx, sess, tx, cmd.GetQuery(), nil, desc)
 }
 
 // executeForInfo runs a statement now and returns a FlightInfo whose single
 // endpoint's ticket streams the result.
-func (s *Server) executeForInfo(ctx context.Context, sess *engine.Session, sql string, params []any, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+func (s *Server) executeForInfo(ctx context.Context, sess *engine.Session, tx *engine.Tx, sql string, params [][]any, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	start := time.Now()
-	res, err := s.exec.Execute(ctx, sess, sql, params...)
+	res, err := s.exec.ExecuteEach(ctx, sess, tx, sql, params)
 	if err != nil {
 		s.log.Debug("statement failed", "user", sess.User, "err", err)
 		return nil, statusError(err)
@@ -343,7 +355,11 @@ func (s *Server) DoPutCommandStatementUpdate(ctx context.Context, cmd flightsql.
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.exec.Execute(ctx, sess, cmd.GetQuery())
+	tx, err := s.txFor(sess, cmd.GetTransactionId())
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.exec.ExecuteTx(ctx, sess, tx, cmd.GetQuery())
 	if err != nil {
 		return 0, statusError(err)
 	}

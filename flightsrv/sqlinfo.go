@@ -1,6 +1,8 @@
 package flightsrv
 
 import (
+	"time"
+
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 )
 
@@ -23,10 +25,10 @@ func (s *Server) registerSQLInfo() {
 		flightsql.SqlInfoFlightSqlServerReadOnly:                             false,
 		flightsql.SqlInfoFlightSqlServerSql:                                  true,
 		flightsql.SqlInfoFlightSqlServerSubstrait:                            false,
-		flightsql.SqlInfoFlightSqlServerTransaction:                          int32(flightsql.SqlTransactionNone),
+		flightsql.SqlInfoFlightSqlServerTransaction:                          int32(flightsql.SqlTransactionTransaction),
 		flightsql.SqlInfoFlightSqlServerCancel:                               false,
 		flightsql.SqlInfoFlightSqlServerStatementTimeout:                     int32(0),
-		flightsql.SqlInfoFlightSqlServerTransactionTimeout:                   int32(0),
+		flightsql.SqlInfoFlightSqlServerTransactionTimeout:                   int32(TxIdleTimeout / time.Millisecond),
 		flightsql.SqlInfoFlightSqlServerBulkIngestion:                        false,
 		flightsql.SqlInfoFlightSqlServerIngestTransactionsSupported:          false,
 		flightsql.SqlInfoDDLCatalog:                                          false,
@@ -91,9 +93,9 @@ func (s *Server) registerSQLInfo() {
 		flightsql.SqlInfoMaxTableNameLen:                                     int64(64),
 		flightsql.SqlInfoMaxTablesInSelect:                                   int64(0),
 		flightsql.SqlInfoMaxUsernameLen:                                      int64(64),
-		flightsql.SqlInfoDefaultTransactionIsolation:                         int64(0),
-		flightsql.SqlInfoTransactionsSupported:                               false,
-		flightsql.SqlInfoSupportedTransactionsIsolationlevels:                int32(0),
+		flightsql.SqlInfoDefaultTransactionIsolation:                         int64(2), // READ_COMMITTED
+		flightsql.SqlInfoTransactionsSupported:                               true,
+		flightsql.SqlInfoSupportedTransactionsIsolationlevels:                int32(1 << 2), // READ_COMMITTED
 		flightsql.SqlInfoDataDefinitionCausesTransactionCommit:               false,
 		flightsql.SqlInfoDataDefinitionsInTransactionsIgnored:                false,
 		flightsql.SqlInfoSupportedResultSetTypes:                             int32(2), // forward only

@@ -111,7 +111,7 @@ def connect(uri: str, username: str = "root", password: str = ROOT_PASSWORD, **k
 
 @pytest.fixture
 def conn(uri):
-    """A DB-API connection as root, autocommit (the server has no transactions yet)."""
+    """A DB-API connection as root, autocommit (each statement commits on its own)."""
     c = connect(uri)
     try:
         yield c

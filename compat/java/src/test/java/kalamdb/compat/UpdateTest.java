@@ -44,4 +44,34 @@ class UpdateTest {
       assertEquals(2, st.getUpdateCount());
     }
   }
+
+  private static long count(Connection c, String sql) throws Exception {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      assertTrue(rs.next());
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void sqlTransactionsCommitAndRollBack() throws Exception {
+    // The Flight SQL JDBC driver (18.3) accepts setAutoCommit(false) but never opens a
+    // Flight SQL transaction, so JDBC users run BEGIN / COMMIT / ROLLBACK as statements:
+    // one JDBC connection is one server session.
+    try (Connection c = Kalam.connect(); Connection other = Kalam.connect(); Statement st = c.createStatement()) {
+      String ns = Kalam.createNamespaceWithTable(c, "txn");
+      String q = "SELECT count(*) FROM " + ns + ".t";
+      long before = count(other, q);
+      st.executeUpdate("BEGIN");
+      assertEquals(2, st.executeUpdate("INSERT INTO " + ns + ".t VALUES (100,'p',1.0), (101,'q',2.0)"));
+      assertEquals(before + 2, count(c, q), "the transaction reads its own writes");
+      assertEquals(before, count(other, q), "others do not see uncommitted writes");
+      st.executeUpdate("ROLLBACK");
+      assertEquals(before, count(c, q), "rollback discards them");
+      st.executeUpdate("BEGIN");
+      st.executeUpdate("INSERT INTO " + ns + ".t VALUES (102,'r',3.0)");
+      assertEquals(before, count(other, q));
+      st.executeUpdate("COMMIT");
+      assertEquals(before + 1, count(other, q), "commit publishes them");
+    }
+  }
 }

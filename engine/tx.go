@@ -1,0 +1,202 @@
+//go:build duckdb_arrow
+
+package engine
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/coldstore"
+	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
+	"github.com/kalamdb/kalamdb-go/hotstore"
+)
+
+// Tx is an explicit transaction: BEGIN … COMMIT in SQL, or a Flight SQL
+// BeginTransaction id. Its INSERT, UPDATE and DELETE statements are staged
+// (hotstore.Tx) and its queries see them; COMMIT applies them atomically,
+// ROLLBACK discards them. Isolation is read committed with first-committer-
+// wins on written rows: a commit fails (KindConflict, gRPC Aborted) when
+// another writer changed a row the transaction wrote, or when a flush or
+// compaction replaced the segments of a partition it inserted into.
+type Tx struct {
+	e     *Engine
+	owner catalog.UserID
+	hot   *hotstore.Tx
+
+	// stmt serialises the statements of the transaction.
+	stmt sync.Mutex
+	// parts are the partitions written, guarded by stmt.
+	parts map[partKey]*txPart
+}
+
+// txPart is what a transaction did to one partition.
+type txPart struct {
+	table *catalog.TableDef
+	user  catalog.UserID
+	rows  int64
+	// segments fingerprints the partition's manifest when the transaction
+	// first inserted into it (the duplicate-key check read it); checked
+	// says it was recorded.
+	segments string
+	checked  bool
+}
+
+type engineTxKey struct{}
+
+// Begin starts a transaction owned by the session's user.
+func (e *Engine) Begin(s *Session) (*Tx, error) {
+	h, err := e.hot.BeginTx()
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{e: e, owner: s.User, hot: h, parts: map[partKey]*txPart{}}, nil
+}
+
+// Owner is the user who began the transaction.
+func (tx *Tx) Owner() catalog.UserID { return tx.owner }
+
+// Commit applies the transaction's writes atomically and durably, or none
+// of them. The transaction has ended either way.
+func (tx *Tx) Commit(ctx context.Context) error {
+	tx.stmt.Lock()
+	defer tx.stmt.Unlock()
+	e := tx.e
+	parts := make([]*txPart, 0, len(tx.parts))
+	for _, p := range tx.parts {
+		parts = append(parts, p)
+	}
+	slices.SortFunc(parts, func(a, b *txPart) int {
+		if c := cmp.Compare(a.table.StoreID, b.table.StoreID); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.user), string(b.user))
+	})
+	// Hold off flushes of the written partitions while checking that none
+	// replaced segments an INSERT's duplicate check relied on.
+	for _, p := range parts {
+		if !p.checked {
+			continue
+		}
+		l := e.coldState.lock(partKey{p.table.StoreID, p.user})
+		l.RLock()
+		defer l.RUnlock()
+		man, err := e.manifest(p.table, p.user)
+		if err != nil {
+			tx.hot.Rollback()
+			return err
+		}
+		if segmentsFingerprint(man) != p.segments {
+			tx.hot.Rollback()
+			return catalog.Errorf(catalog.KindConflict, "transaction aborted: table %s was flushed or compacted while the transaction inserted into it; retry the transaction", p.table.ID)
+		}
+	}
+	e.failpoint("tx-before-commit")
+	err := tx.hot.Commit(ctx)
+	if err == nil {
+		e.failpoint("tx-after-commit")
+	}
+	for _, p := range parts {
+		e.bumpPartition(p.table.StoreID, p.user)
+		if err == nil {
+			e.noteWrite(p.table, p.user, p.rows)
+		}
+	}
+	return err
+}
+
+// Rollback discards the transaction's writes. Rolling back an ended
+// transaction does nothing.
+func (tx *Tx) Rollback() {
+	tx.stmt.Lock()
+	defer tx.stmt.Unlock()
+	tx.hot.Rollback()
+}
+
+// txOf returns the transaction a statement runs in, if any.
+func txOf(ctx context.Context) *Tx {
+	tx, _ := ctx.Value(engineTxKey{}).(*Tx)
+	return tx
+}
+
+// withTx attaches tx to ctx for the engine and the hot store.
+func withTx(ctx context.Context, tx *Tx) context.Context {
+	return hotstore.WithTx(context.WithValue(ctx, engineTxKey{}, tx), tx.hot)
+}
+
+// touched reports whether the statement's transaction wrote the partition
+// (its cached hot rows are then not what the transaction sees).
+func touched(ctx context.Context, k partKey) bool {
+	tx := txOf(ctx)
+	if tx == nil {
+		return false
+	}
+	_, ok := tx.parts[k]
+	return ok
+}
+
+// wrote publishes a write of n rows to a partition. Outside a transaction
+// the partition's cached hot rows are dropped (even after an error: a
+// partial write must not be hidden) and the rows count toward FLUSH_POLICY;
+// inside one both wait for COMMIT.
+func (e *Engine) wrote(ctx context.Context, t *catalog.TableDef, user catalog.UserID, n int64, err error) {
+	if tx := txOf(ctx); tx != nil {
+		if err == nil {
+			tx.part(t, user).rows += n
+		}
+		return
+	}
+	e.bumpPartition(t.StoreID, user)
+	if err == nil {
+		e.noteWrite(t, user, n)
+	}
+}
+
+// noteInsertCheck records, on the first INSERT into a partition in a
+// transaction, the segments its duplicate-key check read.
+func (e *Engine) noteInsertCheck(ctx context.Context, t *catalog.TableDef, user catalog.UserID, man coldstore.Manifest) {
+	tx := txOf(ctx)
+	if tx == nil {
+		return
+	}
+	p := tx.part(t, user)
+	if !p.checked {
+		p.checked, p.segments = true, segmentsFingerprint(man)
+	}
+}
+
+func (tx *Tx) part(t *catalog.TableDef, user catalog.UserID) *txPart {
+	k := partKey{t.StoreID, user}
+	p := tx.parts[k]
+	if p == nil {
+		p = &txPart{table: t, user: user}
+		tx.parts[k] = p
+	}
+	return p
+}
+
+func segmentsFingerprint(m coldstore.Manifest) string {
+	var b strings.Builder
+	for _, s := range m.Segments {
+		b.WriteString(s.File)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// txAllowed reports whether a statement may run inside a transaction:
+// queries, DML and read-only introspection. Catalog, user and storage
+// changes are not transactional and are refused there.
+func txAllowed(stmt sqlparse.Statement) bool {
+	switch st := stmt.(type) {
+	case *sqlparse.Select, *sqlparse.Insert, *sqlparse.Update, *sqlparse.Delete, *sqlparse.Use,
+		*sqlparse.ShowNamespaces, *sqlparse.ShowTables, *sqlparse.DescribeTable, *sqlparse.ShowStats:
+		return true
+	case *sqlparse.ExecuteAs:
+		return txAllowed(st.Stmt)
+	}
+	return false
+}
