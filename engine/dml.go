@@ -483,7 +483,7 @@ func deleteSQL(t *catalog.TableDef, st *sqlparse.Delete) (string, string) {
 	}
 	var b strings.Builder
 	if st.Returning != "" {
-		b.WriteString("SELECT *")
+		b.WriteString("SELECT *, " + catalog.SeqColumn) // the full rows, for RETURNING
 	} else {
 		b.WriteString("SELECT " + duck.QuoteIdent(keyCol))
 	}

@@ -49,7 +49,8 @@ func (e *Engine) pointQuery(ctx context.Context, sub subject, sql string) (*Resu
 	// Projection: indices into the row (user columns, then _seq).
 	var idx []int
 	if pq.Columns == nil {
-		for i := 0; i <= len(t.Columns); i++ {
+		// SELECT *: the user columns (_seq only when named).
+		for i := 0; i < len(t.Columns); i++ {
 			idx = append(idx, i)
 		}
 	} else {

@@ -236,7 +236,63 @@ func (s *scoper) walkObject(m map[string]any, ctes map[string]bool) error {
 		}
 	}
 	delete(m, "__kdb")
+	if isNode && typ == "SELECT_NODE" {
+		s.hideSeq(m)
+	}
 	return nil
+}
+
+// hideSeq keeps the _seq system column out of `*` (and `t.*`) over the
+// node's own user tables, as other databases hide their system columns:
+// clients listing a table's columns or copying rows with SELECT * see the
+// table's columns only. _seq stays selectable by name.
+func (s *scoper) hideSeq(node map[string]any) {
+	aliases := map[string]bool{}
+	var from func(v any)
+	from = func(v any) {
+		ft, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		switch ft["type"] {
+		case "BASE_TABLE":
+			name, _ := ft["table_name"].(string)
+			for _, l := range s.loads {
+				if l.temp == name && l.table != nil {
+					alias, _ := ft["alias"].(string)
+					aliases[strings.ToLower(alias)] = true
+				}
+			}
+		case "JOIN":
+			from(ft["left"])
+			from(ft["right"])
+		}
+	}
+	from(node["from_table"])
+	if len(aliases) == 0 {
+		return
+	}
+	list, _ := node["select_list"].([]any)
+	for _, it := range list {
+		star, ok := it.(map[string]any)
+		if !ok || star["class"] != "STAR" || star["expr"] != nil {
+			continue
+		}
+		if rel, _ := star["relation_name"].(string); rel != "" && !aliases[strings.ToLower(rel)] {
+			continue
+		}
+		excl, _ := star["exclude_list"].([]any)
+		named := false
+		for _, x := range excl {
+			if n, _ := x.(string); strings.EqualFold(n, catalog.SeqColumn) {
+				named = true
+			}
+		}
+		if repl, _ := star["replace_list"].([]any); len(repl) > 0 || named {
+			continue
+		}
+		star["exclude_list"] = append(excl, catalog.SeqColumn)
+	}
 }
 
 // baseTable resolves one table reference and points it at a scoped

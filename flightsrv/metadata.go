@@ -132,8 +132,9 @@ func (s *Server) GetFlightInfoTables(_ context.Context, cmd flightsql.GetTables,
 	return s.infoFor(desc, schema_ref.Tables), nil
 }
 
-// TableSchema is the Arrow schema a table's rows have in query results
-// (user columns, then _seq), with Flight SQL column metadata.
+// TableSchema is the Arrow schema of a table's columns as `SELECT *`
+// returns them (the _seq system column is selectable by name only), with
+// Flight SQL column metadata.
 func TableSchema(t *catalog.TableDef) *arrow.Schema {
 	fields := make([]arrow.Field, 0, len(t.Columns)+1)
 	pk := t.PrimaryKeyIndex()
@@ -145,11 +146,6 @@ func TableSchema(t *catalog.TableDef) *arrow.Schema {
 			md = md.Precision(int32(c.Type.Precision)).Scale(int32(c.Type.Scale))
 		}
 		fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type.ArrowType(), Nullable: !c.NotNull && i != pk, Metadata: md.Metadata()})
-	}
-	if t.Type != catalog.TableSystem {
-		md := flightsql.NewColumnMetadataBuilder().CatalogName(CatalogName).SchemaName(string(t.ID.Namespace)).
-			TableName(string(t.ID.Name)).TypeName("BIGINT").IsReadOnly(true).IsSearchable(true)
-		fields = append(fields, arrow.Field{Name: catalog.SeqColumn, Type: arrow.PrimitiveTypes.Int64, Metadata: md.Metadata()})
 	}
 	return arrow.NewSchema(fields, nil)
 }

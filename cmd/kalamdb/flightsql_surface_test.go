@@ -135,7 +135,7 @@ func TestMetadataCalls(t *testing.T) {
 	ns := "md"
 	sch, err := root.conn.GetTableSchema(ctx, nil, &ns, "items")
 	require.NoError(t, err)
-	require.Equal(t, []string{"id", "name", "price", "_seq"}, fieldNames(sch))
+	require.Equal(t, []string{"id", "name", "price"}, fieldNames(sch))
 	require.Equal(t, &arrow.Decimal128Type{Precision: 10, Scale: 2}, sch.Field(2).Type)
 	require.False(t, sch.Field(1).Nullable)
 

@@ -426,3 +426,39 @@ func TestPointQueryMatchesDuckDB(t *testing.T) {
 	_, _, err := pat.query("SELECT nosuch FROM pq.t WHERE id = 7")
 	requireCode(t, err, codes.InvalidArgument, "nosuch")
 }
+
+// TestSeqHiddenFromStar: `*` and `t.*` over tables leave out the _seq
+// system column (in joins, CTEs, INSERT … SELECT *, RETURNING *), while
+// naming _seq still returns it.
+func TestSeqHiddenFromStar(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE hs")
+	root.mustExec("CREATE SHARED TABLE hs.a (id INT PRIMARY KEY, v TEXT)")
+	root.mustExec("CREATE SHARED TABLE hs.b (id INT PRIMARY KEY, w TEXT)")
+	root.mustExec("CREATE SHARED TABLE hs.c (id INT PRIMARY KEY, v TEXT)")
+	root.mustExec("INSERT INTO hs.a VALUES (1, 'x'), (2, 'y')")
+	root.mustExec("INSERT INTO hs.b VALUES (1, 'p')")
+	cols := func(sql string) []string {
+		_, sch, err := root.query(sql)
+		require.NoError(t, err, sql)
+		return fieldNames(sch)
+	}
+	require.Equal(t, []string{"id", "v"}, cols("SELECT * FROM hs.a"))
+	require.Equal(t, []string{"id", "v"}, cols("SELECT * FROM hs.a WHERE id = 1"), "point-lookup path")
+	require.Equal(t, []string{"id", "v", "id", "w"}, cols("SELECT * FROM hs.a JOIN hs.b ON a.id = b.id"))
+	require.Equal(t, []string{"id", "v", "w"}, cols("SELECT * FROM hs.a JOIN hs.b USING (id)"))
+	require.Equal(t, []string{"id", "v", "_seq"}, cols("SELECT a.*, b._seq FROM hs.a a JOIN hs.b b ON a.id = b.id"))
+	require.Equal(t, []string{"id", "v"}, cols("WITH q AS (SELECT * FROM hs.a) SELECT * FROM q"))
+	require.Equal(t, []string{"_seq", "id", "v"}, cols("SELECT _seq, * FROM hs.a"))
+	require.Equal(t, []string{"id", "v", "n"}, cols("SELECT *, 1 AS n FROM hs.a"))
+	require.Equal(t, []string{"v"}, cols("SELECT * EXCLUDE (id) FROM hs.a"))
+	require.Equal(t, []string{"id", "v"}, cols("SELECT * EXCLUDE (_seq) FROM hs.a"))
+	require.Contains(t, cols("SELECT * FROM system.tables"), "table_name")
+	require.EqualValues(t, 2, root.mustExec("INSERT INTO hs.c SELECT * FROM hs.a"))
+	require.Equal(t, [][]string{{"1", "x"}, {"2", "y"}}, root.mustQuery("SELECT * FROM hs.c ORDER BY id"))
+	ret, sch, err := root.query("INSERT INTO hs.c VALUES (3, 'z') RETURNING *")
+	require.NoError(t, err)
+	require.Equal(t, []string{"id", "v"}, fieldNames(sch))
+	require.Equal(t, [][]string{{"3", "z"}}, ret)
+}

@@ -28,13 +28,16 @@ def test_ddl_dml_select_roundtrip(conn, ns):
         assert cur.fetchall() == [(2, "B", 2.5), (3, None, None)]
 
 
-def test_select_star_has_declared_columns_then_seq(conn, table_t):
-    # README: `_seq` is a system column, last in SELECT *.
+def test_select_star_has_declared_columns_and_seq_by_name(conn, table_t):
+    # README: `_seq` is a system column, hidden from SELECT * and selectable by name.
     with conn.cursor() as cur:
         cur.execute(f"SELECT * FROM {table_t} ORDER BY id")
-        assert [d[0] for d in cur.description] == ["id", "name", "x", "_seq"]
-        rows = cur.fetchall()
-    assert [r[:3] for r in rows] == [(1, "a", 1.5), (2, "b", 2.5), (3, "c", 3.5)]
+        assert [d[0] for d in cur.description] == ["id", "name", "x"]
+        assert cur.fetchall() == [(1, "a", 1.5), (2, "b", 2.5), (3, "c", 3.5)]
+        cur.execute(f"SELECT _seq, * FROM {table_t} ORDER BY id")
+        assert [d[0] for d in cur.description] == ["_seq", "id", "name", "x"]
+        seqs = [r[0] for r in cur.fetchall()]
+    assert all(isinstance(s, int) and s > 0 for s in seqs)
 
 
 def test_fetchone_fetchmany(conn, table_t):
