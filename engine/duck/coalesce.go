@@ -3,6 +3,7 @@
 package duck
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -36,21 +37,74 @@ func copyWidth(t arrow.DataType) int {
 	return 0
 }
 
+// widthString marks a VARCHAR or BLOB column: DuckDB's 16-byte string_t
+// values are copied into Arrow offsets and data.
+const widthString = -2
+
 // directWidths returns the per-column copy widths when every column can be
-// copied directly, else nil.
-func directWidths(s *arrow.Schema) []int {
+// copied directly, else nil. duckTypes are the columns' DuckDB type ids.
+func directWidths(s *arrow.Schema, duckTypes []ddb.Type) []int {
 	w := make([]int, s.NumFields())
 	for i, f := range s.Fields() {
-		if w[i] = copyWidth(f.Type); w[i] == 0 {
-			return nil
+		switch {
+		case duckTypes[i] == ddb.TypeVarchar && f.Type.ID() == arrow.STRING,
+			duckTypes[i] == ddb.TypeBlob && f.Type.ID() == arrow.BINARY:
+			w[i] = widthString
+		default:
+			if w[i] = copyWidth(f.Type); w[i] == 0 {
+				return nil
+			}
 		}
 	}
 	return w
 }
 
-// nextDirect fills one batch of up to maxRows rows by copying DuckDB's
-// vectors straight into Arrow buffers: one copy, no per-chunk Arrow import.
-func (r *Rows) nextDirect(maxRows int) arrow.RecordBatch {
+// stringColumn accumulates one VARCHAR/BLOB column of a direct batch.
+type stringColumn struct {
+	offsets *memory.Buffer // int32 offsets, maxRows+1
+	data    *memory.Buffer // value bytes; len(data.Bytes()) is capacity
+	size    int            // bytes used in data
+}
+
+// appendVector copies sz string_t values of a DuckDB vector as rows
+// [n, n+sz). A string_t is a uint32 length then either the value inline
+// (length ≤ 12) or a 4-byte prefix and a pointer to the value.
+func (sc *stringColumn) appendVector(src unsafe.Pointer, validity unsafe.Pointer, n, sz int) error {
+	offs := arrow.Int32Traits.CastFromBytes(sc.offsets.Bytes())
+	vals := unsafe.Slice((*[16]byte)(src), sz)
+	var mask []byte
+	if validity != nil {
+		mask = unsafe.Slice((*byte)(validity), (sz+7)/8)
+	}
+	for j := range vals {
+		offs[n+j] = int32(sc.size)
+		if mask != nil && !bitutil.BitIsSet(mask, j) {
+			continue
+		}
+		v := &vals[j]
+		l := int(*(*uint32)(unsafe.Pointer(&v[0])))
+		if sc.size+l > math.MaxInt32 {
+			return &Error{Msg: "a result batch's string values exceed 2 GiB"}
+		}
+		if need := sc.size + l; need > sc.data.Len() {
+			sc.data.Resize(max(need, 2*sc.data.Len()))
+		}
+		dst := sc.data.Bytes()[sc.size : sc.size+l]
+		if l <= 12 {
+			copy(dst, v[4:4+l])
+		} else {
+			copy(dst, unsafe.Slice(*(**byte)(unsafe.Pointer(&v[8])), l))
+		}
+		sc.size += l
+	}
+	offs[n+sz] = int32(sc.size)
+	return nil
+}
+
+// nextDirect fills one batch of up to maxRows rows (and, with string
+// columns, about maxBytes of string data) by copying DuckDB's vectors
+// straight into Arrow buffers: one copy, no per-chunk Arrow import.
+func (r *Rows) nextDirect(maxRows int, maxBytes int64) arrow.RecordBatch {
 	vsize := int(ddb.VectorSize())
 	if maxRows < vsize {
 		maxRows = vsize
@@ -59,14 +113,20 @@ func (r *Rows) nextDirect(maxRows int) arrow.RecordBatch {
 	data := make([]*memory.Buffer, ncols)
 	valid := make([]*memory.Buffer, ncols)
 	bitmapBytes := int(bitutil.BytesForBits(int64(maxRows)))
+	strs := make([]*stringColumn, ncols)
 	for i, w := range r.direct {
 		// Pooled memory is not zeroed: bitmaps are cleared, values are
 		// fully overwritten for the rows the batch holds.
 		data[i] = memory.NewResizableBuffer(r.c.alloc)
-		if w < 0 {
+		switch {
+		case w == widthString:
+			strs[i] = &stringColumn{offsets: memory.NewResizableBuffer(r.c.alloc), data: data[i]}
+			strs[i].offsets.Resize((maxRows + 1) * 4)
+			data[i].Resize(maxRows * 16)
+		case w < 0:
 			data[i].Resize(bitmapBytes)
 			clear(data[i].Bytes())
-		} else {
+		default:
 			data[i].Resize(maxRows * w)
 		}
 		valid[i] = memory.NewResizableBuffer(r.c.alloc)
@@ -77,10 +137,22 @@ func (r *Rows) nextDirect(maxRows int) arrow.RecordBatch {
 		for i := range data {
 			data[i].Release()
 			valid[i].Release()
+			if strs[i] != nil {
+				strs[i].offsets.Release()
+			}
 		}
 	}
+	strBytes := func() int64 {
+		var b int64
+		for _, sc := range strs {
+			if sc != nil {
+				b += int64(sc.size)
+			}
+		}
+		return b
+	}
 	n := 0
-	for !r.done && n+vsize <= maxRows {
+	for !r.done && n+vsize <= maxRows && (n == 0 || strBytes() < maxBytes) {
 		chunk := ddb.FetchChunk(r.res)
 		if chunk.Ptr == nil {
 			r.done = true
@@ -98,7 +170,11 @@ func (r *Rows) nextDirect(maxRows int) arrow.RecordBatch {
 		for i, w := range r.direct {
 			vec := ddb.DataChunkGetVector(chunk, ddb.IdxT(i))
 			src := ddb.VectorGetData(vec)
-			if w > 0 {
+			if w == widthString {
+				if err := strs[i].appendVector(src, ddb.VectorGetValidity(vec), n, sz); err != nil {
+					r.err, r.done = err, true
+				}
+			} else if w > 0 {
 				copy(data[i].Bytes()[n*w:], unsafe.Slice((*byte)(src), sz*w))
 			} else {
 				bits := data[i].Bytes()
@@ -120,7 +196,13 @@ func (r *Rows) nextDirect(maxRows int) arrow.RecordBatch {
 	cols := make([]arrow.Array, ncols)
 	for i, f := range r.schema.Fields() {
 		nulls := n - bitutil.CountSetBits(valid[i].Bytes(), 0, n)
-		d := array.NewData(f.Type, n, []*memory.Buffer{valid[i], data[i]}, nil, nulls, 0)
+		bufs := []*memory.Buffer{valid[i], data[i]}
+		if sc := strs[i]; sc != nil {
+			sc.offsets.Resize((n + 1) * 4)
+			data[i].Resize(sc.size)
+			bufs = []*memory.Buffer{valid[i], sc.offsets, data[i]}
+		}
+		d := array.NewData(f.Type, n, bufs, nil, nulls, 0)
 		cols[i] = array.MakeFromData(d)
 		d.Release()
 	}

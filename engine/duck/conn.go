@@ -269,7 +269,9 @@ func (p *Prepared) QueryContext(ctx context.Context, params ...any) (*Rows, erro
 		names[i] = ddb.ColumnName(&r.res, ddb.IdxT(i))
 	}
 	s, err := arrowSchema(p.c.arrowOpts, types, names)
+	ids := make([]ddb.Type, n)
 	for i := range types {
+		ids[i] = ddb.GetTypeId(types[i])
 		ddb.DestroyLogicalType(&types[i])
 	}
 	if err != nil {
@@ -277,7 +279,7 @@ func (p *Prepared) QueryContext(ctx context.Context, params ...any) (*Rows, erro
 		return nil, err
 	}
 	r.schema = s
-	r.direct = directWidths(s)
+	r.direct = directWidths(s, ids)
 	return r, nil
 }
 
@@ -342,8 +344,11 @@ func (r *Rows) NextBatch(minRows int, maxBytes int64) arrow.RecordBatch {
 		rowBytes := 0
 		for _, w := range r.direct {
 			rowBytes += max(w, 1)
+			if w == widthString {
+				rowBytes += 4 // offsets; the values are budgeted as they come
+			}
 		}
-		return r.nextDirect(min(minRows, max(int(maxBytes)/max(rowBytes, 1), 1)))
+		return r.nextDirect(min(minRows, max(int(maxBytes)/max(rowBytes, 1), 1)), maxBytes)
 	}
 	first := r.Next()
 	if first == nil {

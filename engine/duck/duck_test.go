@@ -94,8 +94,9 @@ func TestLockdown(t *testing.T) {
 }
 
 // TestDirectBatchesMatchArrowConversion checks the direct vector copy used
-// for fixed-width results against DuckDB's own Arrow conversion, with nulls,
-// booleans and chunk sizes that are not multiples of 8.
+// for fixed-width and string results against DuckDB's own Arrow conversion,
+// with nulls, booleans, inline (≤ 12 bytes) and out-of-line strings, and
+// chunk sizes that are not multiples of 8.
 func TestDirectBatchesMatchArrowConversion(t *testing.T) {
 	d := newTestDB(t)
 	c, err := d.Connect()
@@ -105,7 +106,9 @@ func TestDirectBatchesMatchArrowConversion(t *testing.T) {
 		i::BIGINT * 1000003 AS d, i::FLOAT / 7 AS e, CASE WHEN i % 5 = 0 THEN NULL ELSE i::DOUBLE / 3 END AS f,
 		i % 2 = 0 AS g, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 4 = 1 END AS h,
 		DATE '2000-01-01' + (i % 1000)::INTEGER AS k, TIMESTAMP '2020-01-01' + to_microseconds(i) AS l,
-		TIME '00:00:00' + to_microseconds(i) AS m, i::UBIGINT AS n
+		TIME '00:00:00' + to_microseconds(i) AS m, i::UBIGINT AS n,
+		CASE WHEN i % 6 = 0 THEN NULL WHEN i % 6 = 1 THEN '' ELSE 'v' || i END AS s,
+		repeat('é', (i % 40)::INTEGER) || i AS t, CASE WHEN i % 9 = 0 THEN NULL ELSE ('blob' || repeat('z', (i % 20)::INTEGER))::BLOB END AS u
 		FROM range(NROWS) t(i) WHERE i % 11 <> 3`
 	for _, rows := range []int{0, 1, 5, 2047, 2048, 2049, 70001} {
 		sql := strings.ReplaceAll(q, "NROWS", fmt.Sprint(rows))
@@ -133,6 +136,31 @@ func TestDirectBatchesMatchArrowConversion(t *testing.T) {
 		releaseRecs(direct)
 		releaseRecs(converted)
 	}
+}
+
+// TestDirectStringBatchesKeepToTheByteBudget: batches of long strings stop
+// at about maxBytes of string data instead of at the row count.
+func TestDirectStringBatchesKeepToTheByteBudget(t *testing.T) {
+	d := newTestDB(t)
+	c, err := d.Connect()
+	require.NoError(t, err)
+	defer c.Close()
+	r, err := c.Query("SELECT repeat('x', 1000) || i AS s FROM range(50000) t(i)")
+	require.NoError(t, err)
+	defer r.Close()
+	require.NotNil(t, r.direct)
+	var rows, batches int64
+	for rec := r.NextBatch(65536, 1<<20); rec != nil; rec = r.NextBatch(65536, 1<<20) {
+		s := rec.Column(0).(*array.String)
+		require.LessOrEqual(t, len(s.ValueBytes()), 1<<20+2048*1010, "one chunk past the budget at most")
+		require.Equal(t, fmt.Sprintf("%s%d", strings.Repeat("x", 1000), rows), s.Value(0))
+		rows += rec.NumRows()
+		batches++
+		rec.Release()
+	}
+	require.NoError(t, r.Err())
+	require.EqualValues(t, 50000, rows)
+	require.Greater(t, batches, int64(20), "50 MB of strings in 1 MiB batches")
 }
 
 func releaseRecs(recs []arrow.RecordBatch) {
