@@ -17,7 +17,8 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the server")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Generous: the pandas scenario may first create the Python virtualenv.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	bin, err := BuildServer(ctx, dir)

@@ -159,6 +159,7 @@ var scenarios = []Scenario{
 	{Name: "pk_lookup", Run: runPKLookup},
 	{Name: "aggregate_hot_1m", Run: runAggregateHot},
 	{Name: "stream_10m", Run: runStream},
+	{Name: "pandas_10m", Run: runPandas},
 	{Name: "bulk_ingest", Run: runBulkIngest},
 	{Name: "flush_rows", Run: runFlushRows},
 	{Name: "cold_analytics", Run: runColdAnalytics},
@@ -657,14 +658,22 @@ func MeasureInterleaved(ctx context.Context, reps int, ops ...func() (float64, e
 	}
 	out := make([]Timing, len(ops))
 	for o, vs := range vals {
-		slices.Sort(vs)
-		med := vs[len(vs)/2]
-		if len(vs)%2 == 0 {
-			med = (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
-		}
-		out[o] = Timing{Median: med, Min: vs[0], Max: vs[len(vs)-1], Reps: reps}
+		out[o] = summarize(vs)
 	}
 	return out, nil
+}
+
+// summarize is the median, min and max of repeated measurements (sorts vs).
+func summarize(vs []float64) Timing {
+	if len(vs) == 0 {
+		return Timing{}
+	}
+	slices.Sort(vs)
+	med := vs[len(vs)/2]
+	if len(vs)%2 == 0 {
+		med = (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+	}
+	return Timing{Median: med, Min: vs[0], Max: vs[len(vs)-1], Reps: len(vs)}
 }
 
 // ProcessRSS returns a process's resident set size (VmRSS) in bytes.
