@@ -36,11 +36,13 @@ type sessionIDKey struct{}
 func (ss *sessions) drop(key string) bool {
 	k := sha256.Sum256([]byte(key))
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	e, ok := ss.mu.m[k]
 	delete(ss.mu.m, k)
+	ss.mu.Unlock()
 	if ok {
-		e.s.Close() // rolls back its open transaction
+		// Rolls back its open transaction (outside the lock: it waits
+		// for a running statement of the transaction).
+		e.s.Close()
 	}
 	return ok
 }
@@ -109,13 +111,17 @@ func (ss *sessions) get(key string, u auth.User, addr string, ns catalog.Namespa
 // sweep drops sessions idle for longer than the TTL.
 func (ss *sessions) sweep() {
 	cutoff := time.Now().Add(-ss.ttl)
+	var expired []*engine.Session
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	for k, e := range ss.mu.m {
 		if e.seen.Before(cutoff) {
 			delete(ss.mu.m, k)
-			e.s.Close()
+			expired = append(expired, e.s)
 		}
+	}
+	ss.mu.Unlock()
+	for _, s := range expired {
+		s.Close()
 	}
 }
 

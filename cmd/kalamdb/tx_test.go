@@ -234,3 +234,41 @@ func TestTransactionCrashAtomicity(t *testing.T) {
 		})
 	}
 }
+
+// TestTransactionsWithCachedHotRowsAndFlushes: a transaction's reads see
+// its writes even when the partition's hot rows are cached in DuckDB, the
+// cache others read is not polluted, and a flush that replaces the
+// segments an INSERT checked for duplicates aborts the commit.
+func TestTransactionsWithCachedHotRowsAndFlushes(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--hot-cache-min-rows", "10"}, nil)
+	a := connect(t, ts.addr, "root", testRootPassword)
+	b := connect(t, ts.addr, "root", testRootPassword)
+	a.mustExec("CREATE NAMESPACE hc")
+	a.mustExec("CREATE SHARED TABLE hc.t (id INT PRIMARY KEY, v INT)")
+	a.mustExec("INSERT INTO hc.t SELECT i, i FROM range(100) t(i)")
+	sum := func(c *client) string { return c.mustQuery("SELECT count(*) || '/' || sum(v) FROM hc.t")[0][0] }
+	require.Equal(t, "100/4950", sum(b)) // loads, then caches, the hot partition
+	require.Equal(t, "100/4950", sum(b))
+
+	a.mustExec("BEGIN")
+	a.mustExec("INSERT INTO hc.t VALUES (1000, 1)")
+	a.mustExec("UPDATE hc.t SET v = 0 WHERE id < 10")
+	require.Equal(t, "101/4906", sum(a), "the transaction sees its writes, not the cached rows")
+	require.Equal(t, "100/4950", sum(b), "others still see the committed rows")
+	a.mustExec("COMMIT")
+	require.Equal(t, "101/4906", sum(b), "the commit invalidates the cache")
+
+	// A flush between the INSERT and the COMMIT aborts the transaction.
+	a.mustExec("BEGIN")
+	a.mustExec("INSERT INTO hc.t VALUES (2000, 2)")
+	flush(t, b, "hc.t")
+	_, err := a.exec("COMMIT")
+	requireCode(t, err, codes.Aborted, "flushed")
+	require.Empty(t, b.mustQuery("SELECT id FROM hc.t WHERE id = 2000"))
+	require.Equal(t, "101/4906", sum(b))
+	// Retried, it commits.
+	a.mustExec("BEGIN")
+	a.mustExec("INSERT INTO hc.t VALUES (2000, 2)")
+	a.mustExec("COMMIT")
+	require.Equal(t, [][]string{{"2000", "2"}}, b.mustQuery("SELECT id, v FROM hc.t WHERE id = 2000"))
+}
