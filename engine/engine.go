@@ -223,6 +223,7 @@ func (e *Engine) ExecuteTx(ctx context.Context, s *Session, tx *Tx, sql string, 
 		}
 		tx.stmt.Lock()
 		defer tx.stmt.Unlock()
+		tx.touch()
 		ctx = withTx(ctx, tx)
 	}
 	sub := subject{user: s.User, role: s.Role, actor: s.User, ns: s.Namespace()}

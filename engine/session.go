@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"time"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
 )
@@ -64,6 +65,21 @@ func (s *Session) Close() {
 	if tx != nil {
 		tx.Rollback()
 	}
+}
+
+// RollbackIdleTx rolls back the session's SQL transaction when it has run
+// no statement for longer than idle, and reports whether it did.
+func (s *Session) RollbackIdleTx(idle time.Duration) bool {
+	s.mu.Lock()
+	tx := s.mu.tx
+	if tx == nil || tx.IdleFor() <= idle {
+		s.mu.Unlock()
+		return false
+	}
+	s.mu.tx = nil
+	s.mu.Unlock()
+	tx.Rollback()
+	return true
 }
 
 // subject is who a statement runs as: the session's user, or the target of

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
 	"github.com/kalamdb/kalamdb-go/coldstore"
@@ -29,6 +31,8 @@ type Tx struct {
 
 	// stmt serialises the statements of the transaction.
 	stmt sync.Mutex
+	// used is when the transaction last ran a statement (unix nanoseconds).
+	used atomic.Int64
 	// parts are the partitions written, guarded by stmt.
 	parts map[partKey]*txPart
 }
@@ -53,7 +57,16 @@ func (e *Engine) Begin(s *Session) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{e: e, owner: s.User, hot: h, parts: map[partKey]*txPart{}}, nil
+	tx := &Tx{e: e, owner: s.User, hot: h, parts: map[partKey]*txPart{}}
+	tx.touch()
+	return tx, nil
+}
+
+func (tx *Tx) touch() { tx.used.Store(tx.e.opts.Now().UnixNano()) }
+
+// IdleFor is how long ago the transaction last ran a statement.
+func (tx *Tx) IdleFor() time.Duration {
+	return tx.e.opts.Now().Sub(time.Unix(0, tx.used.Load()))
 }
 
 // Owner is the user who began the transaction.

@@ -3,6 +3,7 @@ package flightsrv
 import (
 	"context"
 	"crypto/sha256"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -56,6 +57,7 @@ func sessionFrom(ctx context.Context) (*engine.Session, bool) {
 // sessions maps a credential (token hash, or user for Basic) to a Session.
 type sessions struct {
 	ttl time.Duration
+	log *slog.Logger
 	mu  struct {
 		sync.Mutex
 		m map[[32]byte]*sessionEntry
@@ -67,8 +69,8 @@ type sessionEntry struct {
 	seen time.Time
 }
 
-func newSessions(ttl time.Duration) *sessions {
-	s := &sessions{ttl: ttl}
+func newSessions(ttl time.Duration, log *slog.Logger) *sessions {
+	s := &sessions{ttl: ttl, log: log}
 	s.mu.m = map[[32]byte]*sessionEntry{}
 	return s
 }
@@ -108,20 +110,30 @@ func (ss *sessions) get(key string, u auth.User, addr string, ns catalog.Namespa
 	return s
 }
 
-// sweep drops sessions idle for longer than the TTL.
-func (ss *sessions) sweep() {
+// sweep drops sessions idle for longer than the TTL and rolls back SQL
+// transactions idle for longer than txIdle.
+func (ss *sessions) sweep(txIdle time.Duration) {
 	cutoff := time.Now().Add(-ss.ttl)
-	var expired []*engine.Session
+	var expired, live []*engine.Session
 	ss.mu.Lock()
 	for k, e := range ss.mu.m {
 		if e.seen.Before(cutoff) {
 			delete(ss.mu.m, k)
 			expired = append(expired, e.s)
+		} else {
+			live = append(live, e.s)
 		}
 	}
 	ss.mu.Unlock()
 	for _, s := range expired {
 		s.Close()
+	}
+	// A SQL transaction (BEGIN) left idle is rolled back like an idle
+	// Flight SQL transaction; the session itself stays.
+	for _, s := range live {
+		if s.RollbackIdleTx(txIdle) {
+			ss.log.Info("rolled back an idle SQL transaction", "user", s.User, "idle_for", txIdle)
+		}
 	}
 }
 

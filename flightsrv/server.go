@@ -46,6 +46,10 @@ type Options struct {
 	ResultTTL time.Duration
 	// SessionTTL is how long an idle session is kept (default 24h).
 	SessionTTL time.Duration
+	// TxIdleTimeout is how long a transaction (SQL BEGIN or Flight SQL
+	// BeginTransaction) may run no statement before it is rolled back
+	// (default DefaultTxIdleTimeout).
+	TxIdleTimeout time.Duration
 	// MaxRecvMsgSize bounds incoming messages, e.g. DoPut batches (default 64 MiB).
 	MaxRecvMsgSize int
 	// TLS, when set, serves Flight over TLS (with ClientAuth set, mTLS).
@@ -104,13 +108,16 @@ func New(exec Executor, cat Catalog, desc Describer, ing Ingester, a Authenticat
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 24 * time.Hour
 	}
+	if opts.TxIdleTimeout <= 0 {
+		opts.TxIdleTimeout = DefaultTxIdleTimeout
+	}
 	if opts.MaxRecvMsgSize <= 0 {
 		opts.MaxRecvMsgSize = 64 << 20
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{exec: exec, catalog: cat, describe: desc, ingest: ing, auth: a, opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionTTL),
+	s := &Server{exec: exec, catalog: cat, describe: desc, ingest: ing, auth: a, opts: opts, log: opts.Logger, sessions: newSessions(opts.SessionTTL, opts.Logger),
 		alloc: memory.DefaultAllocator, stop: make(chan struct{})}
 	s.mu.pending = map[string]*pendingResult{}
 	s.mu.prepared = map[string]*prepared{}
@@ -183,7 +190,8 @@ func (s *Server) Close(timeout time.Duration) {
 }
 
 func (s *Server) janitor() {
-	t := time.NewTicker(30 * time.Second)
+	// Every 30 s, or often enough to honour a short transaction timeout.
+	t := time.NewTicker(min(30*time.Second, max(s.opts.TxIdleTimeout/4, 10*time.Millisecond)))
 	defer t.Stop()
 	for {
 		select {
@@ -212,7 +220,7 @@ func (s *Server) janitor() {
 		}
 		s.mu.Unlock()
 		s.expireTxs(time.Now())
-		s.sessions.sweep()
+		s.sessions.sweep(s.opts.TxIdleTimeout)
 	}
 }
 

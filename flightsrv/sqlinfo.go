@@ -1,6 +1,7 @@
 package flightsrv
 
 import (
+	"math"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
@@ -28,7 +29,7 @@ func (s *Server) registerSQLInfo() {
 		flightsql.SqlInfoFlightSqlServerTransaction:                          int32(flightsql.SqlTransactionTransaction),
 		flightsql.SqlInfoFlightSqlServerCancel:                               false,
 		flightsql.SqlInfoFlightSqlServerStatementTimeout:                     int32(0),
-		flightsql.SqlInfoFlightSqlServerTransactionTimeout:                   int32(TxIdleTimeout / time.Millisecond),
+		flightsql.SqlInfoFlightSqlServerTransactionTimeout:                   int32(min(s.opts.TxIdleTimeout/time.Millisecond, math.MaxInt32)),
 		flightsql.SqlInfoFlightSqlServerBulkIngestion:                        false,
 		flightsql.SqlInfoFlightSqlServerIngestTransactionsSupported:          false,
 		flightsql.SqlInfoDDLCatalog:                                          false,

@@ -14,9 +14,9 @@ import (
 	"github.com/kalamdb/kalamdb-go/engine"
 )
 
-// TxIdleTimeout is how long a Flight SQL transaction may stay unused before
-// the server rolls it back (reported as SqlInfo TRANSACTION_TIMEOUT).
-const TxIdleTimeout = 10 * time.Minute
+// DefaultTxIdleTimeout is how long a transaction may stay unused before the
+// server rolls it back, unless Options.TxIdleTimeout says otherwise.
+const DefaultTxIdleTimeout = 10 * time.Minute
 
 // flightTx is an open Flight SQL transaction (BeginTransaction).
 type flightTx struct {
@@ -80,25 +80,26 @@ func (s *Server) txFor(sess *engine.Session, id []byte) (*engine.Tx, error) {
 	defer s.mu.Unlock()
 	t, ok := s.mu.txs[string(id)]
 	if !ok || t.user != sess.User {
-		return nil, statusError(catalog.Errorf(catalog.KindNotFound, "unknown or ended transaction (transactions idle for %s are rolled back)", TxIdleTimeout))
+		return nil, statusError(catalog.Errorf(catalog.KindNotFound, "unknown or ended transaction (transactions idle for %s are rolled back)", s.opts.TxIdleTimeout))
 	}
 	t.used = time.Now()
 	return t.tx, nil
 }
 
-// expireTxs rolls back transactions idle for longer than TxIdleTimeout.
+// expireTxs rolls back Flight SQL transactions idle for longer than
+// Options.TxIdleTimeout.
 func (s *Server) expireTxs(now time.Time) {
 	var expired []*flightTx
 	s.mu.Lock()
 	for id, t := range s.mu.txs {
-		if now.Sub(t.used) > TxIdleTimeout {
+		if now.Sub(t.used) > s.opts.TxIdleTimeout {
 			expired = append(expired, t)
 			delete(s.mu.txs, id)
 		}
 	}
 	s.mu.Unlock()
 	for _, t := range expired {
-		s.log.Info("rolled back an idle transaction", "user", t.user, "idle_for", TxIdleTimeout)
+		s.log.Info("rolled back an idle transaction", "user", t.user, "idle_for", s.opts.TxIdleTimeout)
 		t.tx.Rollback()
 	}
 }

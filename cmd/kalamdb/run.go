@@ -44,7 +44,7 @@ type config struct {
 	dataDir, flightAddr, httpAddr, logLevel, memoryLimit string
 	threads                                              int
 	tlsCert, tlsKey, tlsClientCA                         string
-	jwtTTL, queryTimeout                                 time.Duration
+	jwtTTL, queryTimeout, txIdleTimeout                  time.Duration
 	maxQueriesPerUser                                    int
 	handshakeRate                                        float64
 	oidcConfig                                           string
@@ -80,6 +80,7 @@ func (m *Main) parse(args []string) (config, error) {
 		return def
 	}
 	fs.DurationVar(&c.jwtTTL, "jwt-ttl", durEnv("KALAMDB_JWT_TTL", 24*time.Hour), "lifetime of issued tokens [KALAMDB_JWT_TTL]")
+	fs.DurationVar(&c.txIdleTimeout, "tx-idle-timeout", durEnv("KALAMDB_TX_IDLE_TIMEOUT", flightsrv.DefaultTxIdleTimeout), "roll back a transaction that has run no statement for this long [KALAMDB_TX_IDLE_TIMEOUT]")
 	fs.DurationVar(&c.queryTimeout, "query-timeout", durEnv("KALAMDB_QUERY_TIMEOUT", 60*time.Second), "cancel a statement (and free its resources) after this long, 0 = never [KALAMDB_QUERY_TIMEOUT]")
 	maxQ, _ := strconv.Atoi(env("KALAMDB_MAX_QUERIES_PER_USER", "16"))
 	fs.IntVar(&c.maxQueriesPerUser, "max-queries-per-user", maxQ, "concurrent statements per user, 0 = no cap [KALAMDB_MAX_QUERIES_PER_USER]")
@@ -171,7 +172,7 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	fopts := flightsrv.Options{TLS: tlsCfg, Logger: log.With("component", "flight")}
+	fopts := flightsrv.Options{TLS: tlsCfg, Logger: log.With("component", "flight"), TxIdleTimeout: c.txIdleTimeout}
 	if c.handshakeRate > 0 {
 		fopts.HandshakeLimiter = auth.NewRateLimiter(c.handshakeRate, int(2*c.handshakeRate)+1, nil)
 	}

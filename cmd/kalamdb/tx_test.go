@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-adbc/go/adbc"
 	"github.com/apache/arrow-go/v18/arrow"
@@ -271,4 +272,32 @@ func TestTransactionsWithCachedHotRowsAndFlushes(t *testing.T) {
 	a.mustExec("INSERT INTO hc.t VALUES (2000, 2)")
 	a.mustExec("COMMIT")
 	require.Equal(t, [][]string{{"2000", "2"}}, b.mustQuery("SELECT id, v FROM hc.t WHERE id = 2000"))
+}
+
+// TestIdleTransactionsRollBack: with --tx-idle-timeout, both a SQL
+// transaction and a Flight SQL one that run no statement for that long are
+// rolled back, and their writes never appear.
+func TestIdleTransactionsRollBack(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--tx-idle-timeout", "1s"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE it")
+	root.mustExec("CREATE SHARED TABLE it.t (id INT PRIMARY KEY)")
+	sqlTx := connect(t, ts.addr, "root", testRootPassword)
+	sqlTx.mustExec("BEGIN")
+	sqlTx.mustExec("INSERT INTO it.t VALUES (1)")
+	flightTx := connect(t, ts.addr, "root", testRootPassword)
+	require.NoError(t, flightTx.conn.(adbc.PostInitOptions).SetOption(adbc.OptionKeyAutoCommit, adbc.OptionValueDisabled))
+	flightTx.mustExec("INSERT INTO it.t VALUES (2)")
+
+	// Kept alive by statements more often than the timeout: still open.
+	for i := 0; i < 5; i++ {
+		time.Sleep(300 * time.Millisecond)
+		require.Equal(t, [][]string{{"1"}}, sqlTx.mustQuery("SELECT count(*) FROM it.t WHERE id = 1"))
+	}
+	time.Sleep(3 * time.Second)
+	_, err := sqlTx.exec("COMMIT")
+	requireCode(t, err, codes.FailedPrecondition, "no transaction in progress")
+	err = flightTx.conn.Commit(context.Background())
+	requireCode(t, err, codes.NotFound, "unknown or ended transaction")
+	require.Equal(t, [][]string{{"0"}}, root.mustQuery("SELECT count(*) FROM it.t"))
 }
