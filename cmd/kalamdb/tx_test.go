@@ -301,3 +301,46 @@ func TestIdleTransactionsRollBack(t *testing.T) {
 	requireCode(t, err, codes.NotFound, "unknown or ended transaction")
 	require.Equal(t, [][]string{{"0"}}, root.mustQuery("SELECT count(*) FROM it.t"))
 }
+
+// TestTransactionIDsAreOwned: a Flight SQL transaction id is usable only by
+// the user who began it; another user presenting it can neither write in
+// it nor end it, and the owner's transaction is unaffected.
+func TestTransactionIDsAreOwned(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE ow")
+	root.mustExec("CREATE USER TABLE ow.notes (id INT PRIMARY KEY, body TEXT)")
+	root.mustExec("CREATE USER alice WITH PASSWORD 'alice-pw-1' ROLE user")
+	root.mustExec("CREATE USER bob WITH PASSWORD 'bob-pw-1' ROLE user")
+	cl := newFlightSQLClient(t, ts.addr)
+	ctx := context.Background()
+	aliceCtx, err := cl.Client.AuthenticateBasicToken(ctx, "alice", "alice-pw-1")
+	require.NoError(t, err)
+	bobCtx, err := cl.Client.AuthenticateBasicToken(ctx, "bob", "bob-pw-1")
+	require.NoError(t, err)
+
+	tx, err := cl.BeginTransaction(aliceCtx)
+	require.NoError(t, err)
+	n, err := tx.ExecuteUpdate(aliceCtx, "INSERT INTO ow.notes VALUES (1, 'alice in tx')")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+
+	// Bob presents alice's transaction id.
+	_, err = tx.ExecuteUpdate(bobCtx, "INSERT INTO ow.notes VALUES (2, 'bob in alice tx')")
+	requireCode(t, err, codes.NotFound, "unknown or ended transaction")
+	_, err = tx.Execute(bobCtx, "SELECT * FROM ow.notes")
+	requireCode(t, err, codes.NotFound, "unknown or ended transaction")
+	require.NoError(t, tx.Commit(aliceCtx))
+	alice := connect(t, ts.addr, "alice", "alice-pw-1")
+	bob := connect(t, ts.addr, "bob", "bob-pw-1")
+	require.Equal(t, [][]string{{"1", "alice in tx"}}, alice.mustQuery("SELECT id, body FROM ow.notes"))
+	require.Empty(t, bob.mustQuery("SELECT id, body FROM ow.notes"))
+
+	// Nor can bob end (here: commit) alice's transaction.
+	tx2, err := cl.BeginTransaction(aliceCtx)
+	require.NoError(t, err)
+	_, err = tx2.ExecuteUpdate(aliceCtx, "INSERT INTO ow.notes VALUES (3, 'uncommitted')")
+	require.NoError(t, err)
+	requireCode(t, tx2.Commit(bobCtx), codes.NotFound, "unknown or ended transaction")
+	require.Equal(t, [][]string{{"1"}}, alice.mustQuery("SELECT id FROM ow.notes"), "bob's commit applied nothing")
+}
