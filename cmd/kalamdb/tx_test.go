@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-adbc/go/adbc"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -343,4 +344,30 @@ func TestTransactionIDsAreOwned(t *testing.T) {
 	require.NoError(t, err)
 	requireCode(t, tx2.Commit(bobCtx), codes.NotFound, "unknown or ended transaction")
 	require.Equal(t, [][]string{{"1"}}, alice.mustQuery("SELECT id FROM ow.notes"), "bob's commit applied nothing")
+
+	// Bulk ingest may create or replace tables: it is refused inside a
+	// transaction, with nothing written.
+	tx3, err := cl.BeginTransaction(aliceCtx)
+	require.NoError(t, err)
+	sc := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int32}, {Name: "body", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	b.Field(0).(*array.Int32Builder).Append(9)
+	b.Field(1).(*array.StringBuilder).Append("ingested")
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	rdr, err := array.NewRecordReader(sc, []arrow.RecordBatch{rec})
+	require.NoError(t, err)
+	defer rdr.Release()
+	ns := "ow"
+	_, err = cl.ExecuteIngest(aliceCtx, rdr, &flightsql.ExecuteIngestOpts{
+		Table: "notes", Schema: &ns, TransactionId: tx3.ID(),
+		TableDefinitionOptions: &flightsql.TableDefinitionOptions{
+			IfNotExist: flightsql.TableDefinitionOptionsTableNotExistOptionFail,
+			IfExists:   flightsql.TableDefinitionOptionsTableExistsOptionAppend,
+		},
+	})
+	requireCode(t, err, codes.FailedPrecondition, "cannot run inside a transaction")
+	require.NoError(t, tx3.Rollback(aliceCtx))
+	require.Equal(t, [][]string{{"1"}}, alice.mustQuery("SELECT id FROM ow.notes"))
 }
