@@ -50,9 +50,15 @@ type Segment struct {
 	MaxPKInt *int64 `json:"max_pk_int,omitempty"`
 	// SchemaVersion is the TableDef.Version the file was written with.
 	SchemaVersion int `json:"schema_version"`
-	// Columns are the user column names the file holds, in order; readers
-	// treat a current column missing from every segment as NULL.
+	// Columns are the user column names the file holds, in order.
 	Columns []string `json:"columns,omitempty"`
+	// ColumnIDs are those columns' catalog.Column IDs, parallel to Columns:
+	// readers map a current column to the file's column with its ID
+	// (whatever its name was when written) and read NULL when the file has
+	// none, so renamed and dropped-then-re-added columns read right.
+	// Segments written before IDs were recorded have none; readers then
+	// match by name.
+	ColumnIDs []uint32 `json:"column_ids,omitempty"`
 	// CreatedAt is when the segment was committed (UTC).
 	CreatedAt time.Time `json:"created_at"`
 }

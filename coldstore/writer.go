@@ -353,6 +353,7 @@ func (w *SegmentWriter) Commit() (seg Segment, err error) {
 		MaxSeq:        w.maxSeq,
 		SchemaVersion: w.t.Version,
 		Columns:       columnNames(w.t),
+		ColumnIDs:     columnIDs(w.t),
 		CreatedAt:     w.s.now().UTC(),
 	}
 	if w.pk >= 0 {
@@ -397,6 +398,14 @@ func (w *SegmentWriter) discard() error {
 		errs = append(errs, ioErr("remove", w.t.ID, w.tmpPath, err))
 	}
 	return errors.Join(errs...)
+}
+
+func columnIDs(t *catalog.TableDef) []uint32 {
+	out := make([]uint32, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.ID
+	}
+	return out
 }
 
 func columnNames(t *catalog.TableDef) []string {

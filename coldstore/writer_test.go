@@ -82,6 +82,10 @@ func TestWriteAllTypes(t *testing.T) {
 	require.Equal(t, int64(-5), *seg.MinPKInt)
 	require.Equal(t, int64(40), *seg.MaxPKInt)
 	require.Equal(t, 3, seg.SchemaVersion)
+	require.Len(t, seg.ColumnIDs, len(seg.Columns))
+	for i, name := range seg.Columns {
+		require.Equal(t, tbl.Columns[tbl.ColumnIndex(name)].ID, seg.ColumnIDs[i], "column %s", name)
+	}
 	require.Equal(t, testNow, seg.CreatedAt)
 	fi, err := os.Stat(s.Path(seg))
 	require.NoError(t, err)

@@ -416,11 +416,13 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 		nt.Columns = append(nt.Columns[:i], nt.Columns[i+1:]...)
 		msg = fmt.Sprintf("Column %s dropped from %s", st.Name, t.ID)
 	case sqlparse.AlterRenameColumn:
-		if cold, err := e.hasSegments(t.StoreID); err != nil || cold {
+		// Segments find renamed columns by column ID; ones written before
+		// IDs were recorded cannot, until compaction rewrites them.
+		if legacy, err := e.legacySegments(t.StoreID); err != nil || legacy {
 			if err != nil {
 				return nil, err
 			}
-			return nil, catalog.Errorf(catalog.KindInvalid, "RENAME COLUMN is not supported yet on a table with flushed data (%s)", t.ID)
+			return nil, catalog.Errorf(catalog.KindFailedPrecondition, "RENAME COLUMN needs the flushed data of %s rewritten first (its segments predate column IDs): run STORAGE COMPACT TABLE %s", t.ID, t.ID)
 		}
 		i := nt.ColumnIndex(st.Name)
 		if i < 0 {

@@ -245,7 +245,9 @@ func (e *Engine) compactPartition(ctx context.Context, t *catalog.TableDef, user
 		return 0, err
 	}
 	inputs := man.Segments
-	if len(inputs) < 2 && (len(inputs) == 0 || inputs[0].Tombstones == 0) {
+	// One segment is rewritten only to drop its tombstones or to record
+	// its column IDs (segments written before they were).
+	if len(inputs) < 2 && (len(inputs) == 0 || (inputs[0].Tombstones == 0 && len(inputs[0].ColumnIDs) > 0)) {
 		return 0, nil
 	}
 	release := e.acquire(inputs)
@@ -257,7 +259,7 @@ func (e *Engine) compactPartition(ctx context.Context, t *catalog.TableDef, user
 	broken := true
 	defer func() { e.release(c, broken) }()
 	pk := duck.QuoteIdent(t.Columns[t.PrimaryKeyIndex()].Name)
-	sql := "SELECT " + segmentColumns(t, inputs, true) + " FROM read_parquet(" + e.fileList(inputs) + ", union_by_name=true) " +
+	sql := "SELECT * FROM (" + e.segmentRelation(t, inputs, true) + ") " +
 		"QUALIFY row_number() OVER (PARTITION BY " + pk + " ORDER BY _seq DESC) = 1 AND NOT _deleted ORDER BY " + pk
 	rows, err := c.QueryContext(ctx, sql)
 	if err != nil {
@@ -323,37 +325,72 @@ func (e *Engine) compactPartition(ctx context.Context, t *catalog.TableDef, user
 	return n, nil
 }
 
-// segmentColumns is the select list reading segments with the table's
-// current columns, cast to their types, then _seq (and _deleted). A column
-// absent from some segments reads as NULL there (union_by_name); one absent
-// from all of them (added since) is a typed NULL.
-func segmentColumns(t *catalog.TableDef, segs []coldstore.Segment, withDeleted bool) string {
-	present := map[string]bool{}
+// segmentRelation is a query reading segs with the table's current columns,
+// then _seq (and _deleted when withDeleted). Each current column comes from
+// the segment column with the same column ID, whatever its name was when the
+// segment was written (RENAME COLUMN), or is a typed NULL where the segment
+// has none (a column added later, or dropped and re-added under the same
+// name). Segments written before column IDs were recorded match by name.
+// Segments that map alike are read by one read_parquet; usually that is
+// all of them. Bare column references keep filter pushdown into the scan.
+func (e *Engine) segmentRelation(t *catalog.TableDef, segs []coldstore.Segment, withDeleted bool) string {
+	type group struct {
+		src  []string
+		segs []coldstore.Segment
+	}
+	var order []*group
+	byKey := map[string]*group{}
 	for _, s := range segs {
-		for _, c := range s.Columns {
-			present[strings.ToLower(c)] = true
+		src := sourceColumns(t, s)
+		key := strings.Join(src, "\x00")
+		g := byKey[key]
+		if g == nil {
+			g = &group{src: src}
+			byKey[key] = g
+			order = append(order, g)
 		}
+		g.segs = append(g.segs, s)
 	}
-	var b strings.Builder
+	parts := make([]string, len(order))
+	for k, g := range order {
+		var b strings.Builder
+		b.WriteString("SELECT ")
+		for i, c := range t.Columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			switch src := g.src[i]; {
+			case src == "":
+				fmt.Fprintf(&b, "CAST(NULL AS %s) AS %s", c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
+			case src == c.Name:
+				b.WriteString(duck.QuoteIdent(c.Name))
+			default:
+				b.WriteString(duck.QuoteIdent(src) + " AS " + duck.QuoteIdent(c.Name))
+			}
+		}
+		b.WriteString(", _seq")
+		if withDeleted {
+			b.WriteString(", _deleted")
+		}
+		b.WriteString(" FROM read_parquet(" + e.fileList(g.segs) + ", union_by_name=true)")
+		parts[k] = b.String()
+	}
+	return strings.Join(parts, " UNION ALL ")
+}
+
+// sourceColumns names, for each current column of t, the column of segment
+// s holding it ("" for none).
+func sourceColumns(t *catalog.TableDef, s coldstore.Segment) []string {
+	byID := len(s.ColumnIDs) == len(s.Columns) && len(s.ColumnIDs) > 0
+	src := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		// Segments store each column with its declared type (types never
-		// change), so only a column absent from every segment needs a
-		// (typed NULL) expression; a bare column keeps filter pushdown into
-		// the Parquet scan.
-		if present[strings.ToLower(c.Name)] {
-			b.WriteString(duck.QuoteIdent(c.Name))
-		} else {
-			fmt.Fprintf(&b, "CAST(NULL AS %s) AS %s", c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
+		for j, name := range s.Columns {
+			if (byID && s.ColumnIDs[j] == c.ID) || (!byID && strings.EqualFold(name, c.Name)) {
+				src[i] = name
+			}
 		}
 	}
-	b.WriteString(", _seq")
-	if withDeleted {
-		b.WriteString(", _deleted")
-	}
-	return b.String()
+	return src
 }
 
 // fileList renders segment paths as a DuckDB list literal.
@@ -404,15 +441,19 @@ func (e *Engine) dropTableSegments(storeID uint64) error {
 	return nil
 }
 
-// hasSegments reports whether any partition of the table has cold data.
-func (e *Engine) hasSegments(storeID uint64) (bool, error) {
+// legacySegments reports whether any segment of the table was written
+// without column IDs (before they were recorded), so that its columns can
+// be matched by name only.
+func (e *Engine) legacySegments(storeID uint64) (bool, error) {
 	mans, err := e.tableManifests(storeID)
 	if err != nil {
 		return false, err
 	}
 	for _, m := range mans {
-		if len(m.Segments) > 0 {
-			return true, nil
+		for _, s := range m.Segments {
+			if len(s.ColumnIDs) != len(s.Columns) || len(s.ColumnIDs) == 0 {
+				return true, nil
+			}
 		}
 	}
 	return false, nil

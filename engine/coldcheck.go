@@ -47,9 +47,9 @@ func (e *Engine) checkColdDuplicates(ctx context.Context, t *catalog.TableDef, u
 	release := e.acquire(man.Segments)
 	defer release()
 	pk := duck.QuoteIdent(pkCol.Name)
-	sql := fmt.Sprintf("SELECT CAST(%s AS %s) FROM (SELECT %s, _deleted FROM read_parquet(%s, union_by_name=true) WHERE %s IN (SELECT k FROM temp.main.%s) "+
+	sql := fmt.Sprintf("SELECT CAST(%s AS %s) FROM (SELECT %s, _deleted FROM (%s) WHERE %s IN (SELECT k FROM temp.main.%s) "+
 		"QUALIFY row_number() OVER (PARTITION BY %s ORDER BY _seq DESC) = 1) WHERE NOT _deleted",
-		pk, pkCol.Type.DuckDBType(), pk, e.fileList(man.Segments), pk, keysTable, pk)
+		pk, pkCol.Type.DuckDBType(), pk, e.segmentRelation(t, man.Segments, true), pk, keysTable, pk)
 	rows, err := c.QueryContext(ctx, sql)
 	if err != nil {
 		return fmt.Errorf("check keys of %s against segments: %w", t.ID, err)

@@ -320,7 +320,7 @@ func (e *Engine) loadTiered(ctx context.Context, c *duck.Conn, sub subject, l *t
 		}
 		userCols.WriteString(duck.QuoteIdent(col.Name))
 	}
-	seg := "SELECT " + segmentColumns(t, man.Segments, true) + " FROM read_parquet(" + e.fileList(man.Segments) + ", union_by_name=true)"
+	seg := e.segmentRelation(t, man.Segments, true)
 	hotSel := "SELECT " + userCols.String() + ", _seq, _deleted FROM " + hot
 	pkName := duck.QuoteIdent(t.Columns[pk].Name)
 	var view string

@@ -145,9 +145,9 @@ func TestFlushAndTieredReads(t *testing.T) {
 	require.Contains(t, jobs, []string{"flush", "completed"})
 	require.Contains(t, jobs, []string{"compaction", "completed"})
 	require.Equal(t, "local", root2.mustQuery("SELECT storage_id FROM system.storages")[0][0])
-	// RENAME COLUMN is refused while the table has flushed data (not yet supported there).
-	_, err = root2.exec("ALTER TABLE c.notes RENAME COLUMN body TO text")
-	requireCode(t, err, codes.InvalidArgument, "not supported yet")
+	// RENAME COLUMN works over flushed data: segments find the column by its ID.
+	root2.mustExec("ALTER TABLE c.notes RENAME COLUMN body TO text")
+	require.Equal(t, [][]string{{"edited"}}, amy2.mustQuery("SELECT text FROM c.notes WHERE id = 7"))
 	// ADD COLUMN works: older segments read the new column as NULL.
 	root2.mustExec("ALTER TABLE c.notes ADD COLUMN tag TEXT")
 	require.Equal(t, [][]string{{"NULL"}}, amy2.mustQuery("SELECT tag FROM c.notes WHERE id = 7"))
@@ -383,4 +383,49 @@ func TestHotCacheFreshness(t *testing.T) {
 	require.Error(t, err)
 	_, _, err = hank.query("SELECT * FROM memory.main.__kdb_hot_1_1")
 	requireCode(t, err, codes.PermissionDenied, "")
+}
+
+// TestSchemaChangesOverFlushedSegments: renamed columns keep their flushed
+// values (also the primary key, for the duplicate check), a column dropped
+// and re-added under the same name reads NULL for rows written before the
+// drop instead of the old values, and compaction and restarts keep both.
+func TestSchemaChangesOverFlushedSegments(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE sc")
+	root.mustExec("CREATE SHARED TABLE sc.t (id INT PRIMARY KEY, a TEXT, b INT)")
+	root.mustExec("INSERT INTO sc.t VALUES (1, 'one', 10), (2, 'two', 20)")
+	flush(t, root, "sc.t")
+
+	root.mustExec("ALTER TABLE sc.t RENAME COLUMN a TO title")
+	require.Equal(t, [][]string{{"1", "one"}, {"2", "two"}}, root.mustQuery("SELECT id, title FROM sc.t ORDER BY id"))
+	require.Equal(t, [][]string{{"2"}}, root.mustQuery("SELECT id FROM sc.t WHERE title = 'two'"))
+
+	root.mustExec("ALTER TABLE sc.t DROP COLUMN b")
+	root.mustExec("ALTER TABLE sc.t ADD COLUMN b INT")
+	require.Equal(t, [][]string{{"1", "NULL"}, {"2", "NULL"}}, root.mustQuery("SELECT id, b FROM sc.t ORDER BY id"), "the dropped column's old values stay gone")
+	root.mustExec("INSERT INTO sc.t VALUES (3, 'three', 30)")
+	flush(t, root, "sc.t")
+	root.mustExec("UPDATE sc.t SET b = 11 WHERE id = 1")
+	want := [][]string{{"1", "one", "11"}, {"2", "two", "NULL"}, {"3", "three", "30"}}
+	require.Equal(t, want, root.mustQuery("SELECT id, title, b FROM sc.t ORDER BY id"))
+
+	// The primary key renamed: flushed keys still count for the duplicate check.
+	root.mustExec("ALTER TABLE sc.t RENAME COLUMN id TO k")
+	_, err := root.exec("INSERT INTO sc.t VALUES (2, 'again', 0)")
+	requireCode(t, err, codes.AlreadyExists, "duplicate primary key")
+	require.Equal(t, [][]string{{"3", "three"}}, root.mustQuery("SELECT k, title FROM sc.t WHERE k = 3"))
+
+	// Compaction rewrites the segments under the current names; a restart keeps it all.
+	rows := root.mustQuery("STORAGE COMPACT TABLE sc.t")
+	require.Len(t, rows, 1)
+	waitJobs(t, root, rows[0][0])
+	require.Equal(t, "1", stats(t, root, "sc.t")["segments"])
+	ts.stop()
+	ts2 := startServer(t, dir)
+	root2 := connect(t, ts2.addr, "root", testRootPassword)
+	require.Equal(t, want, root2.mustQuery("SELECT k, title, b FROM sc.t ORDER BY k"))
+	root2.mustExec("ALTER TABLE sc.t RENAME COLUMN title TO name")
+	require.Equal(t, [][]string{{"2", "two"}}, root2.mustQuery("SELECT k, name FROM sc.t WHERE name = 'two'"))
 }
