@@ -58,21 +58,22 @@ func (s *Session) setTx(tx *Tx) {
 
 // Close rolls back the session's open transaction, if any.
 func (s *Session) Close() {
-	s.mu.Lock()
-	tx := s.mu.tx
-	s.mu.tx = nil
-	s.mu.Unlock()
-	if tx != nil {
-		tx.Rollback()
-	}
+	s.rollbackTxIf(func(*Tx) bool { return true })
 }
 
 // RollbackIdleTx rolls back the session's SQL transaction when it has run
 // no statement for longer than idle, and reports whether it did.
 func (s *Session) RollbackIdleTx(idle time.Duration) bool {
+	return s.rollbackTxIf(func(tx *Tx) bool { return tx.IdleFor() > idle })
+}
+
+// rollbackTxIf detaches the session's transaction when cond holds for it
+// and rolls it back outside the session lock (Rollback waits for a running
+// statement of the transaction); it reports whether it did.
+func (s *Session) rollbackTxIf(cond func(*Tx) bool) bool {
 	s.mu.Lock()
 	tx := s.mu.tx
-	if tx == nil || tx.IdleFor() <= idle {
+	if tx == nil || !cond(tx) {
 		s.mu.Unlock()
 		return false
 	}

@@ -276,14 +276,8 @@ func (s *Store) Insert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 		return err
 	}
 	if tx != nil {
-		for i := 0; i < n; i++ {
-			live, err := isLive(tx.b, rows.key(i))
-			if err != nil {
-				return err
-			}
-			if live {
-				return errDuplicate(pkString(t, rec, seqs, i), t)
-			}
+		if err := noLiveRows(tx.b, t, rec, seqs, rows); err != nil {
+			return err
 		}
 		return tx.stage(t.StoreID, n, rows.key, rows.val)
 	}
@@ -297,8 +291,17 @@ func (s *Store) Insert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 	mu := s.tableLock(t.StoreID)
 	mu.Lock()
 	defer mu.Unlock()
-	for i := 0; i < n; i++ {
-		live, err := isLive(s.db, rows.key(i))
+	if err := noLiveRows(s.db, t, rec, seqs, rows); err != nil {
+		return err
+	}
+	return wrapStorage(b.Commit(pebble.Sync), "insert")
+}
+
+// noLiveRows fails with a duplicate-key error when r holds a live row for
+// any of the rows' keys.
+func noLiveRows(r reader, t *catalog.TableDef, rec arrow.RecordBatch, seqs []int64, rows *encodedRows) error {
+	for i := range rows.keyEnd {
+		live, err := isLive(r, rows.key(i))
 		if err != nil {
 			return err
 		}
@@ -306,7 +309,7 @@ func (s *Store) Insert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 			return errDuplicate(pkString(t, rec, seqs, i), t)
 		}
 	}
-	return wrapStorage(b.Commit(pebble.Sync), "insert")
+	return nil
 }
 
 // isLive reports whether key holds a live (non-tombstone) row.
