@@ -33,7 +33,13 @@ func (e *Engine) Start() error {
 		return err
 	}
 	e.jobs.Register(jobFlush, e.tableJob(e.flushPartition))
-	e.jobs.Register(jobCompact, e.tableJob(e.compactPartition))
+	compact, fold := e.tableJob(e.compactPartition), e.tableJob(e.foldPartition)
+	e.jobs.Register(jobCompact, func(ctx context.Context, j jobs.Job, progress func(string)) (string, error) {
+		if j.Parameters["fold"] != "" {
+			return fold(ctx, j, progress)
+		}
+		return compact(ctx, j, progress)
+	})
 	e.jobs.Register(jobEvict, e.evictJob)
 	now := e.opts.Now().Unix()
 	// Partitions with FLUSH_POLICY are considered dirty at start: rows left
@@ -52,6 +58,9 @@ func (e *Engine) Start() error {
 		}
 	}
 	e.jobs.Every(time.Second, e.flushPolicyTick)
+	if e.opts.FoldPercent > 0 {
+		e.jobs.Every(time.Second, e.foldTick)
+	}
 	e.jobs.Every(e.opts.EvictionInterval, func(time.Time) {
 		if _, _, err := e.jobs.Submit(jobEvict, nil, "evict-streams", true); err != nil {
 			e.log.Warn("schedule stream eviction", "err", err)
@@ -124,9 +133,14 @@ func (e *Engine) jobTable(j jobs.Job) (*catalog.TableDef, error) {
 }
 
 // submitTableJob queues a flush or compaction of a table (one partition when
-// user is not nil). One queued or running job per table and kind.
-func (e *Engine) submitTableJob(kind jobs.Type, t *catalog.TableDef, user catalog.UserID) (string, bool, error) {
+// user is not nil); flags become parameters set to "1" ("fold": flush
+// first). One queued or running job per table and kind: a fold asked for
+// while a compaction of the partition is queued is that compaction.
+func (e *Engine) submitTableJob(kind jobs.Type, t *catalog.TableDef, user catalog.UserID, flags ...string) (string, bool, error) {
 	params := map[string]string{"table": t.ID.String(), "store_id": strconv.FormatUint(t.StoreID, 10)}
+	for _, f := range flags {
+		params[f] = "1"
+	}
 	key := fmt.Sprintf("%s:%d", kind, t.StoreID)
 	if user != "" {
 		params["user"] = string(user)

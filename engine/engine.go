@@ -41,6 +41,14 @@ type Options struct {
 	// CompactAfterSegments triggers a compaction when a partition has more
 	// segments than this (default 8).
 	CompactAfterSegments int
+	// FoldPercent: a partition whose queries merge hot row versions
+	// amounting to at least this percentage of its cold rows (and at least
+	// 10,000) is folded, flushed and compacted into one segment, once it has
+	// had no write for FoldQuiet. Default 5; negative disables folding.
+	FoldPercent int
+	// FoldQuiet is how long a fold candidate must go without writes
+	// (default 30s).
+	FoldQuiet time.Duration
 	// EvictionInterval is how often expired STREAM rows are removed
 	// (default 10s); they are invisible to queries at once.
 	EvictionInterval time.Duration
@@ -62,6 +70,12 @@ type Options struct {
 func (o *Options) ensureDefaults() {
 	if o.CompactAfterSegments <= 0 {
 		o.CompactAfterSegments = 8
+	}
+	if o.FoldPercent == 0 {
+		o.FoldPercent = 5
+	}
+	if o.FoldQuiet <= 0 {
+		o.FoldQuiet = 30 * time.Second
 	}
 	if o.HotCacheMinRows == 0 {
 		o.HotCacheMinRows = 50_000
@@ -100,6 +114,7 @@ type Engine struct {
 
 	coldState *coldState
 	hotCache  *hotCache
+	folds     *folds
 	started   time.Time
 
 	running struct {
@@ -143,6 +158,7 @@ func Open(hot HotStore, users Users, cold ColdStore, jobsMgr Jobs, opts Options)
 	e.running.m = map[catalog.UserID]int{}
 	e.coldState = newColdState()
 	e.hotCache = newHotCache()
+	e.folds = newFolds()
 	e.started = opts.Now().UTC()
 	return e, nil
 }

@@ -54,6 +54,7 @@ func newHotCache() *hotCache {
 // bump marks a partition changed (after every write to it).
 func (e *Engine) bumpPartition(storeID uint64, user catalog.UserID) {
 	k := partKey{storeID, user}
+	e.noteFoldWrite(k)
 	e.hotCache.mu.Lock()
 	e.hotCache.versions[k]++
 	old := e.hotCache.entries[k]

@@ -324,6 +324,10 @@ func (e *Engine) loadTiered(ctx context.Context, c *duck.Conn, sub subject, l *t
 	hotSel := "SELECT " + userCols.String() + ", _seq, _deleted FROM " + hot
 	pkName := duck.QuoteIdent(t.Columns[pk].Name)
 	var view string
+	// mergeRows counts the rows whose versions the view resolves per query:
+	// the hot versions probed against the segments, or every row when the
+	// segments overlap each other.
+	var mergeRows int64
 	switch {
 	case hotRows == 0 && !man.Overlaps() && segTombstones(man) == 0:
 		// Everything is cold and append-only: the Parquet scan alone.
@@ -331,24 +335,42 @@ func (e *Engine) loadTiered(ctx context.Context, c *duck.Conn, sub subject, l *t
 	case !man.Overlaps() && hotDeleted == 0 && segTombstones(man) == 0 && hotDisjoint(man, hotRows, hotMin, hotMax):
 		view = "SELECT " + userCols.String() + ", _seq FROM (" + seg + ") UNION ALL SELECT " + userCols.String() + ", _seq FROM " + hot
 	case !man.Overlaps():
+		mergeRows = hotRows
 		// ANTI JOIN: measured 2.5x faster than NOT EXISTS here.
 		sCols := make([]string, len(t.Columns))
 		for i, col := range t.Columns {
 			sCols[i] = "s." + duck.QuoteIdent(col.Name)
 		}
+		live := " WHERE NOT s._deleted"
+		if segTombstones(man) == 0 {
+			live = "" // spares reading the _deleted column
+		}
 		view = "SELECT " + strings.Join(sCols, ", ") + ", s._seq FROM (" + seg + ") s ANTI JOIN " + hot +
-			" h ON h." + pkName + " = s." + pkName + " WHERE NOT s._deleted UNION ALL SELECT " + userCols.String() +
+			" h ON h." + pkName + " = s." + pkName + live + " UNION ALL SELECT " + userCols.String() +
 			", _seq FROM " + hot + " WHERE NOT _deleted"
 	default:
+		mergeRows = hotRows + coldRows(man)
 		view = "SELECT " + userCols.String() + ", _seq FROM (" + seg + " UNION ALL " + hotSel + ") QUALIFY row_number() OVER (PARTITION BY " +
 			pkName + " ORDER BY _seq DESC) = 1 AND NOT _deleted"
 	}
 	if err := c.Exec("CREATE TEMP VIEW " + duck.QuoteIdent(l.temp) + " AS " + view); err != nil {
 		return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
 	}
+	if mergeRows > 0 && e.wantsFold(t, mergeRows, coldRows(man)) {
+		e.noteFoldCandidate(t, partition(sub, t))
+	}
 	e.log.Debug("tiered relation", "table", t.ID, "segments", len(man.Segments), "hot_rows", hotRows,
 		"hot_deleted", hotDeleted, "overlaps", man.Overlaps(), "load", time.Since(start))
 	return nil
+}
+
+// coldRows counts the row versions in a partition's segments.
+func coldRows(m coldstore.Manifest) int64 {
+	var n int64
+	for _, s := range m.Segments {
+		n += s.Rows
+	}
+	return n
 }
 
 func segTombstones(m coldstore.Manifest) int64 {

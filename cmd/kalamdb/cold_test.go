@@ -61,16 +61,29 @@ func stats(t *testing.T, c *client, table string) map[string]string {
 	return out
 }
 
+// waitStat polls SHOW STATS until the table's stat equals want, for up to
+// limit; why says what did not happen otherwise.
+func waitStat(t *testing.T, c *client, table, stat, want string, limit time.Duration, why string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		st := stats(t, c, table)
+		if st[stat] == want {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "%s: %v", why, st)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func TestFlushAndTieredReads(t *testing.T) {
 	dir := t.TempDir()
 	ts := startServer(t, dir)
 	root := connect(t, ts.addr, "root", testRootPassword)
 	root.mustExec("CREATE NAMESPACE c")
 	root.mustExec("CREATE USER TABLE c.notes (id BIGINT PRIMARY KEY, body TEXT, score DOUBLE)")
-	root.mustExec("CREATE USER amy WITH PASSWORD 'amy-password' ROLE user")
-	root.mustExec("CREATE USER ben WITH PASSWORD 'ben-password' ROLE user")
-	amy := connect(t, ts.addr, "amy", "amy-password")
-	ben := connect(t, ts.addr, "ben", "ben-password")
+	amy := newUser(t, ts.addr, root, "amy")
+	ben := newUser(t, ts.addr, root, "ben")
 	amy.mustExec("INSERT INTO c.notes SELECT i, 'amy ' || i, i * 0.5 FROM range(1000) t(i)")
 	ben.mustExec("INSERT INTO c.notes SELECT i, 'ben ' || i, i FROM range(10) t(i)")
 
@@ -163,11 +176,7 @@ func TestFlushPolicyAndStreamTTL(t *testing.T) {
 	root.mustExec("CREATE NAMESPACE p")
 	root.mustExec("CREATE SHARED TABLE p.auto (id INT PRIMARY KEY, v TEXT) WITH (FLUSH_POLICY='rows:100')")
 	root.mustExec("INSERT INTO p.auto SELECT i, 'v' FROM range(150) t(i)")
-	deadline := time.Now().Add(30 * time.Second)
-	for stats(t, root, "p.auto")["segments"] != "1" {
-		require.True(t, time.Now().Before(deadline), "FLUSH_POLICY rows:100 did not flush")
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitStat(t, root, "p.auto", "segments", "1", 30*time.Second, "FLUSH_POLICY rows:100 did not flush")
 	require.Equal(t, [][]string{{"150"}}, root.mustQuery("SELECT count(*) FROM p.auto"))
 
 	root.mustExec("CREATE STREAM TABLE p.typing (who TEXT DEFAULT CURRENT_USER()) WITH (TTL_SECONDS=1)")
@@ -175,11 +184,7 @@ func TestFlushPolicyAndStreamTTL(t *testing.T) {
 	require.Equal(t, [][]string{{"2"}}, root.mustQuery("SELECT count(*) FROM p.typing"))
 	time.Sleep(1500 * time.Millisecond)
 	require.Equal(t, [][]string{{"0"}}, root.mustQuery("SELECT count(*) FROM p.typing"), "expired rows are invisible at once")
-	deadline = time.Now().Add(30 * time.Second)
-	for stats(t, root, "p.typing")["hot_rows"] != "0" {
-		require.True(t, time.Now().Before(deadline), "expired stream rows were not evicted")
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitStat(t, root, "p.typing", "hot_rows", "0", 30*time.Second, "expired stream rows were not evicted")
 }
 
 func TestAutoCompaction(t *testing.T) {
@@ -192,11 +197,7 @@ func TestAutoCompaction(t *testing.T) {
 		root.mustExec(fmt.Sprintf("UPDATE k.t SET v = v + 100 WHERE id = %d", max(i-1, 0)))
 		flush(t, root, "k.t")
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for stats(t, root, "k.t")["segments"] != "1" {
-		require.True(t, time.Now().Before(deadline), "more than 8 segments did not trigger a compaction")
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitStat(t, root, "k.t", "segments", "1", 30*time.Second, "more than 8 segments did not trigger a compaction")
 	rows := root.mustQuery("SELECT id, v FROM k.t ORDER BY id")
 	require.Len(t, rows, 9)
 	require.Equal(t, []string{"0", "200"}, rows[0])
@@ -255,11 +256,7 @@ func TestSegmentsOutliveReaders(t *testing.T) {
 	root.mustExec("INSERT INTO r.t SELECT i, i FROM range(1000) t(i)")
 	root.mustExec("INSERT INTO r.u VALUES (1)")
 	// FLUSH_POLICY interval:1 flushes r.t on its own; FLUSH ALL IN r flushes r.u.
-	deadline := time.Now().Add(30 * time.Second)
-	for stats(t, root, "r.t")["segments"] != "1" {
-		require.True(t, time.Now().Before(deadline), "FLUSH_POLICY interval:1 did not flush")
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitStat(t, root, "r.t", "segments", "1", 30*time.Second, "FLUSH_POLICY interval:1 did not flush")
 	rows := root.mustQuery("STORAGE FLUSH ALL IN r")
 	require.Len(t, rows, 2)
 	ids := []string{rows[0][0], rows[1][0]}
@@ -291,7 +288,7 @@ func TestSegmentsOutliveReaders(t *testing.T) {
 	}
 	require.NoError(t, rdr.Err())
 	rdr.Release()
-	deadline = time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		left := 0
 		for _, f := range before {
@@ -350,8 +347,7 @@ func TestHotCacheFreshness(t *testing.T) {
 	root := connect(t, ts.addr, "root", testRootPassword)
 	root.mustExec("CREATE NAMESPACE hc")
 	root.mustExec("CREATE USER TABLE hc.t (id INT PRIMARY KEY, v INT)")
-	root.mustExec("CREATE USER hank WITH PASSWORD 'hank-password' ROLE user")
-	hank := connect(t, ts.addr, "hank", "hank-password")
+	hank := newUser(t, ts.addr, root, "hank")
 	sum := func(c *client) string {
 		return c.mustQuery("SELECT coalesce(sum(v), 0) || '/' || count(*) FROM hc.t")[0][0]
 	}
@@ -428,4 +424,61 @@ func TestSchemaChangesOverFlushedSegments(t *testing.T) {
 	require.Equal(t, want, root2.mustQuery("SELECT k, title, b FROM sc.t ORDER BY k"))
 	root2.mustExec("ALTER TABLE sc.t RENAME COLUMN title TO name")
 	require.Equal(t, [][]string{{"2", "two"}}, root2.mustQuery("SELECT k, name FROM sc.t WHERE name = 'two'"))
+}
+
+// TestAutoFold checks that a partition whose queries merge many hot versions
+// into its segments (a bulk UPDATE and DELETE of flushed rows) is flushed and
+// compacted into one segment once it has gone quiet, with the same result,
+// and that a partition with few such versions is left alone.
+func TestAutoFold(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--fold-quiet", "1s"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE f")
+	root.mustExec("CREATE SHARED TABLE f.big (id BIGINT PRIMARY KEY, v BIGINT, name TEXT)")
+	root.mustExec("INSERT INTO f.big SELECT i, i % 100, 'n' || i FROM range(100000) r(i)")
+	flush(t, root, "f.big")
+	root.mustExec("CREATE SHARED TABLE f.small (id BIGINT PRIMARY KEY, v BIGINT)")
+	root.mustExec("INSERT INTO f.small SELECT i, i FROM range(1000) r(i)")
+	flush(t, root, "f.small")
+
+	require.Equal(t, int64(20000), root.mustExec("UPDATE f.big SET v = v + 1000 WHERE id % 5 = 0"))
+	require.Equal(t, int64(1000), root.mustExec("DELETE FROM f.big WHERE id % 100 = 1"))
+	require.Equal(t, int64(500), root.mustExec("UPDATE f.small SET v = -v WHERE id % 2 = 0"))
+	const q = "SELECT count(*), sum(v), max(name), count(*) FILTER (WHERE v >= 1000) FROM f.big"
+	want := root.mustQuery(q)
+	require.Equal(t, [][]string{{"99000", "24949000", "n99999", "20000"}}, want)
+	st := stats(t, root, "f.big")
+	require.Equal(t, "20000", st["hot_rows"], "before the fold: the updated rows are hot")
+	require.Equal(t, "1", st["segments"])
+	smallWant := root.mustQuery("SELECT count(*), sum(v) FROM f.small")
+
+	// USER table: amy's partition qualifies, ben's (same table) does not.
+	root.mustExec("CREATE USER TABLE f.notes (id BIGINT PRIMARY KEY, v BIGINT)")
+	amy := newUser(t, ts.addr, root, "amy")
+	ben := newUser(t, ts.addr, root, "ben")
+	amy.mustExec("INSERT INTO f.notes SELECT i, i FROM range(50000) r(i)")
+	ben.mustExec("INSERT INTO f.notes SELECT i, i FROM range(50000) r(i)")
+	flush(t, root, "f.notes")
+	require.Equal(t, int64(25000), amy.mustExec("UPDATE f.notes SET v = 0 WHERE id % 2 = 0"))
+	require.Equal(t, int64(100), ben.mustExec("UPDATE f.notes SET v = 0 WHERE id < 100"))
+	amyWant, benWant := amy.mustQuery("SELECT count(*), sum(v) FROM f.notes"), ben.mustQuery("SELECT count(*), sum(v) FROM f.notes")
+	require.Equal(t, "25100", stats(t, root, "f.notes")["hot_rows"])
+
+	waitStat(t, root, "f.big", "hot_rows", "0", 60*time.Second, "the partition was not flushed")
+	waitStat(t, root, "f.big", "segments", "1", 60*time.Second, "the partition was not compacted")
+	st = stats(t, root, "f.big")
+	require.Equal(t, "99000", st["cold_rows"], "superseded versions and tombstones are gone")
+	require.Equal(t, want, root.mustQuery(q), "the fold changes no result")
+	rows := root.mustQuery("SELECT job_type, status FROM system.jobs WHERE (parameters->>'fold') = '1' AND (parameters->>'table') = 'f.big'")
+	require.Equal(t, [][]string{{"compaction", "completed"}}, rows)
+
+	waitStat(t, root, "f.notes", "hot_rows", "100", 60*time.Second, "amy's partition was not folded")
+	require.Equal(t, amyWant, amy.mustQuery("SELECT count(*), sum(v) FROM f.notes"))
+	require.Equal(t, benWant, ben.mustQuery("SELECT count(*), sum(v) FROM f.notes"))
+	require.Equal(t, [][]string{{"amy"}}, root.mustQuery("SELECT parameters->>'user' FROM system.jobs WHERE (parameters->>'table') = 'f.notes' AND (parameters->>'fold') = '1'"))
+
+	// f.small (500 hot versions) was read as often and stays as it is.
+	require.Equal(t, "500", stats(t, root, "f.small")["hot_rows"])
+	require.Equal(t, smallWant, root.mustQuery("SELECT count(*), sum(v) FROM f.small"))
+	require.Equal(t, [][]string{{"0"}}, root.mustQuery("SELECT count(*) FROM system.jobs WHERE (parameters->>'table') = 'f.small' AND (parameters->>'fold') = '1'"))
 }

@@ -137,6 +137,14 @@ func connect(t testing.TB, addr, user, pass string) *client {
 	return c
 }
 
+// newUser creates a user with role user and password "<name>-password"
+// (as root) and connects as that user.
+func newUser(t testing.TB, addr string, root *client, name string) *client {
+	t.Helper()
+	root.mustExec("CREATE USER " + name + " WITH PASSWORD '" + name + "-password' ROLE user")
+	return connect(t, addr, name, name+"-password")
+}
+
 func tryConnect(addr, user, pass string) (*client, error) {
 	return tryConnectOpts(map[string]string{
 		adbc.OptionKeyURI:      "grpc+tcp://" + addr,

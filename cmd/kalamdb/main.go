@@ -22,6 +22,8 @@
 //	--max-jobs              background jobs at once (KALAMDB_MAX_JOBS, default 2)
 //	--stream-eviction-interval  how often expired STREAM rows are deleted (default 10s)
 //	--hot-cache-min-rows    keep hot partitions this large in DuckDB between queries (default 50000)
+//	--fold-percent          fold partitions whose hot versions overlap this share of cold rows (KALAMDB_FOLD_PERCENT, default 5)
+//	--fold-quiet            write-free time before such a fold (KALAMDB_FOLD_QUIET, default 30s)
 //
 // KALAMDB_ROOT_PASSWORD sets root's password; without it root may log in with
 // an empty password from loopback only.

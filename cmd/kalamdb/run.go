@@ -49,7 +49,8 @@ type config struct {
 	handshakeRate                                        float64
 	oidcConfig                                           string
 	maxJobs                                              int
-	evictionInterval                                     time.Duration
+	evictionInterval, foldQuiet                          time.Duration
+	foldPercent                                          int
 	hotCacheMinRows                                      int
 }
 
@@ -91,6 +92,9 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.DurationVar(&c.evictionInterval, "stream-eviction-interval", durEnv("KALAMDB_STREAM_EVICTION_INTERVAL", 10*time.Second), "how often expired STREAM rows are deleted (they are invisible at once) [KALAMDB_STREAM_EVICTION_INTERVAL]")
 	hcm, _ := strconv.Atoi(env("KALAMDB_HOT_CACHE_MIN_ROWS", "50000"))
 	fs.IntVar(&c.hotCacheMinRows, "hot-cache-min-rows", hcm, "keep hot partitions with at least this many rows in DuckDB between queries; -1 disables [KALAMDB_HOT_CACHE_MIN_ROWS]")
+	fp, _ := strconv.Atoi(env("KALAMDB_FOLD_PERCENT", "5"))
+	fs.IntVar(&c.foldPercent, "fold-percent", fp, "fold (flush and compact) a partition whose queries merge hot versions amounting to this percentage of its cold rows; -1 disables [KALAMDB_FOLD_PERCENT]")
+	fs.DurationVar(&c.foldQuiet, "fold-quiet", durEnv("KALAMDB_FOLD_QUIET", 30*time.Second), "how long a partition to fold must go without writes first [KALAMDB_FOLD_QUIET]")
 	fs.StringVar(&c.oidcConfig, "oidc-config", env("KALAMDB_OIDC_CONFIG", ""), "JSON file listing trusted OIDC issuers [KALAMDB_OIDC_CONFIG]")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
@@ -156,6 +160,7 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	}
 	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ColdDir: coldDir,
 		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(), EvictionInterval: c.evictionInterval, HotCacheMinRows: c.hotCacheMinRows,
+		FoldPercent: c.foldPercent, FoldQuiet: c.foldQuiet,
 		Logger: log.With("component", "engine")})
 	if err != nil {
 		return fmt.Errorf("open engine: %w", err)

@@ -420,8 +420,7 @@ func TestPointQueryMatchesDuckDB(t *testing.T) {
 		require.True(t, ss.Equal(fs), "schemas differ:\nfast %v\nslow %v", fs, ss)
 	}
 	// Other users never see these rows through the fast path either.
-	root.mustExec("CREATE USER pat WITH PASSWORD 'pat-password' ROLE user")
-	pat := connect(t, ts.addr, "pat", "pat-password")
+	pat := newUser(t, ts.addr, root, "pat")
 	require.Empty(t, pat.mustQuery("SELECT * FROM pq.t WHERE id = 7"))
 	_, _, err := pat.query("SELECT nosuch FROM pq.t WHERE id = 7")
 	requireCode(t, err, codes.InvalidArgument, "nosuch")
