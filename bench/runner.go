@@ -348,7 +348,7 @@ func StartServer(ctx context.Context, bin, dataDir string, threads int, logPath 
 		return nil, err
 	}
 	cmd := exec.Command(bin, "--data-dir", dataDir, "--flight-addr", "127.0.0.1:0",
-		"--http-addr", "127.0.0.1:0", "--threads", strconv.Itoa(threads), "--log-level", "info")
+		"--http-addr", "127.0.0.1:0", "--threads", strconv.Itoa(threads), "--log-level", "info", "--fold-quiet", foldQuiet.String())
 	cmd.Env = append(os.Environ(), "KALAMDB_ROOT_PASSWORD="+rootPassword)
 	cmd.Stdout = logf
 	stderr, err := cmd.StderrPipe()
@@ -523,6 +523,9 @@ func (c *Client) LoadRange(ctx context.Context, table string, from, to int) erro
 	}
 	return nil
 }
+
+// foldQuiet is the server's --fold-quiet in every run (its default).
+const foldQuiet = 30 * time.Second
 
 // benchColumns is the column list of every scenario's table.
 const benchColumns = "(id BIGINT PRIMARY KEY, name TEXT, v BIGINT, x DOUBLE, ts TIMESTAMP)"
