@@ -524,8 +524,12 @@ func (c *Client) LoadRange(ctx context.Context, table string, from, to int) erro
 	return nil
 }
 
-// foldQuiet is the server's --fold-quiet in every run (its default).
-const foldQuiet = 30 * time.Second
+// foldQuiet is the server's --fold-quiet in every run (its default);
+// foldMinRows is the engine's fewest merged rows that make a fold.
+const (
+	foldQuiet   = 30 * time.Second
+	foldMinRows = 10_000
+)
 
 // benchColumns is the column list of every scenario's table.
 const benchColumns = "(id BIGINT PRIMARY KEY, name TEXT, v BIGINT, x DOUBLE, ts TIMESTAMP)"

@@ -230,7 +230,12 @@ func runColdAnalytics(ctx context.Context, env *Env) ([]Row, error) {
 
 	// The queries above made the partition a fold candidate: once it has
 	// had no write for the server's quiet period it is flushed and
-	// compacted into one segment, and the queries read no merge.
+	// compacted into one segment, and the queries read no merge. Small
+	// scales stay below the server's minimum and are never folded.
+	if updated < foldMinRows {
+		env.Logf("ours: %d updated rows are below the fold minimum (%d): no fold phase", updated, foldMinRows)
+		return out, nil
+	}
 	t0 = time.Now()
 	job, took, err := waitFold(ctx, c, "b.ca", 5*time.Minute)
 	if err != nil {
