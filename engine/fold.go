@@ -72,6 +72,10 @@ func (e *Engine) foldTick(now time.Time) {
 	var todo []due
 	e.folds.mu.Lock()
 	for k, c := range e.folds.cands {
+		if cur, ok := e.reg.table(c.table.ID); !ok || cur.StoreID != k.storeID {
+			delete(e.folds.cands, k) // dropped (and perhaps re-created) since
+			continue
+		}
 		if now.Sub(c.lastWrite) >= e.opts.FoldQuiet {
 			todo = append(todo, due{c.table, k.user})
 			delete(e.folds.cands, k)

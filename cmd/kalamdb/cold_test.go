@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -428,8 +429,9 @@ func TestSchemaChangesOverFlushedSegments(t *testing.T) {
 
 // TestAutoFold checks that a partition whose queries merge many hot versions
 // into its segments (a bulk UPDATE and DELETE of flushed rows) is flushed and
-// compacted into one segment once it has gone quiet, with the same result,
-// and that a partition with few such versions is left alone.
+// compacted into one segment once it has gone quiet, with the same result;
+// that writes postpone it; that a USER table folds only the partition that
+// qualifies; and that a partition with few such versions is left alone.
 func TestAutoFold(t *testing.T) {
 	ts := startServerWith(t, t.TempDir(), []string{"--fold-quiet", "1s"}, nil)
 	root := connect(t, ts.addr, "root", testRootPassword)
@@ -461,8 +463,14 @@ func TestAutoFold(t *testing.T) {
 	flush(t, root, "f.notes")
 	require.Equal(t, int64(25000), amy.mustExec("UPDATE f.notes SET v = 0 WHERE id % 2 = 0"))
 	require.Equal(t, int64(100), ben.mustExec("UPDATE f.notes SET v = 0 WHERE id < 100"))
+	amy.mustQuery("SELECT count(*) FROM f.notes") // marks amy's partition
+	// Writes keep postponing the fold: every 200 ms for 2.5 s (quiet is 1 s).
+	for i := 0; i < 12; i++ {
+		amy.mustExec(fmt.Sprintf("INSERT INTO f.notes VALUES (%d, 1)", 100000+i))
+		require.Equal(t, strconv.Itoa(25100+i+1), stats(t, root, "f.notes")["hot_rows"], "folded while amy kept writing")
+		time.Sleep(200 * time.Millisecond)
+	}
 	amyWant, benWant := amy.mustQuery("SELECT count(*), sum(v) FROM f.notes"), ben.mustQuery("SELECT count(*), sum(v) FROM f.notes")
-	require.Equal(t, "25100", stats(t, root, "f.notes")["hot_rows"])
 
 	waitStat(t, root, "f.big", "hot_rows", "0", 60*time.Second, "the partition was not flushed")
 	waitStat(t, root, "f.big", "segments", "1", 60*time.Second, "the partition was not compacted")
@@ -473,6 +481,7 @@ func TestAutoFold(t *testing.T) {
 	require.Equal(t, [][]string{{"compaction", "completed"}}, rows)
 
 	waitStat(t, root, "f.notes", "hot_rows", "100", 60*time.Second, "amy's partition was not folded")
+	require.Equal(t, [][]string{{"50012", "625000012"}}, amyWant)
 	require.Equal(t, amyWant, amy.mustQuery("SELECT count(*), sum(v) FROM f.notes"))
 	require.Equal(t, benWant, ben.mustQuery("SELECT count(*), sum(v) FROM f.notes"))
 	require.Equal(t, [][]string{{"amy"}}, root.mustQuery("SELECT parameters->>'user' FROM system.jobs WHERE (parameters->>'table') = 'f.notes' AND (parameters->>'fold') = '1'"))
