@@ -294,33 +294,10 @@ func waitFold(ctx context.Context, c *Client, table string, limit time.Duration)
 // createUsers creates users names with par connections in parallel (each
 // CREATE USER spends a bcrypt hash on the server).
 func createUsers(ctx context.Context, env *Env, names []string, par int) error {
-	var wg sync.WaitGroup
-	errs := make([]error, par)
-	for p := 0; p < par; p++ {
-		wg.Add(1)
-		go func(p int) {
-			defer wg.Done()
-			c, err := env.Connect(ctx)
-			if err != nil {
-				errs[p] = err
-				return
-			}
-			defer c.Close()
-			for i := p; i < len(names); i += par {
-				if _, err := c.Exec(ctx, fmt.Sprintf("CREATE USER %s WITH PASSWORD 'password-%s' ROLE user", names[i], names[i])); err != nil {
-					errs[p] = err
-					return
-				}
-			}
-		}(p)
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return parallel(ctx, env, par, len(names), func(c *Client, i int) error {
+		_, err := c.Exec(ctx, fmt.Sprintf("CREATE USER %s WITH PASSWORD 'password-%s' ROLE user", names[i], names[i]))
+		return err
+	})
 }
 
 // loadAs inserts rows [from, to) into a USER table as user (root
