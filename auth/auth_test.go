@@ -215,6 +215,11 @@ func TestValidation(t *testing.T) {
 	require.NoError(t, s.CreateUser("alice", "password1", catalog.RoleUser, ""))
 	requireKind(t, s.CreateUser("alice", "password2", catalog.RoleUser, ""), catalog.KindAlreadyExists, "user alice already exists")
 	requireKind(t, s.CreateUser("root", "password2", catalog.RoleUser, ""), catalog.KindAlreadyExists, "user root already exists")
+	requireKind(t, s.CreateInternalUser("alice", catalog.RoleUser, ""), catalog.KindAlreadyExists, "user alice already exists")
+	requireKind(t, s.CreateInternalUser("agent", 0, ""), catalog.KindInvalid, "role")
+	requireKind(t, s.CreateInternalUser("agent", catalog.RoleUser, "not an email"), catalog.KindInvalid, "email")
+	require.NoError(t, s.CreateInternalUser("agent", catalog.RoleUser, ""))
+	requireKind(t, s.CreateUser("agent", "password1", catalog.RoleUser, ""), catalog.KindAlreadyExists, "user agent already exists")
 
 	requireKind(t, s.DropUser("bob"), catalog.KindNotFound, "user bob does not exist")
 	requireKind(t, s.SetPassword("bob", "password1"), catalog.KindNotFound, "user bob does not exist")

@@ -402,10 +402,6 @@ func (s *Service) recordFailure(id catalog.UserID, hash string, now time.Time) e
 	return invalidCredentials()
 }
 
-// CreateUser creates a user. The name must be a valid identifier (stored
-// lower-case), the password 8..72 bytes and the role one of the four
-// roles; otherwise KindInvalid. An existing user fails with
-// KindAlreadyExists; a dropped user's name may be reused.
 // CreateInternalUser creates a user without a password (AuthType
 // "internal"): it can never log in and is reached only by impersonation
 // (EXECUTE AS USER), e.g. an application's end users or agents.
@@ -414,29 +410,19 @@ func (s *Service) CreateInternalUser(id catalog.UserID, role catalog.Role, email
 	if err != nil {
 		return err
 	}
-	if err := validateRole(role); err != nil {
+	if err := validateUser(role, email); err != nil {
 		return err
 	}
-	if err := validateEmail(email); err != nil {
-		return err
-	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if u, ok := s.users[id]; ok && !u.Deleted() {
-		return catalog.Errorf(catalog.KindAlreadyExists, "user %s already exists", id)
-	}
-	now := s.now()
-	u := User{ID: id, Role: role, Email: email, AuthType: AuthTypeInternal, CreatedAt: now, UpdatedAt: now}
-	if err := s.putUser(u); err != nil {
-		return err
-	}
-	s.cache.invalidate(id)
-	return nil
+	return s.insertUser(User{ID: id, Role: role, Email: email, AuthType: AuthTypeInternal})
 }
 
 // AuthTypeInternal marks users created WITH INTERNAL: no password, no login.
 const AuthTypeInternal = "internal"
 
+// CreateUser creates a user. The name must be a valid identifier (stored
+// lower-case), the password 8..72 bytes and the role one of the four
+// roles; otherwise KindInvalid. An existing user fails with
+// KindAlreadyExists; a dropped user's name may be reused.
 func (s *Service) CreateUser(id catalog.UserID, password string, role catalog.Role, email string) error {
 	id, err := parseID(id)
 	if err != nil {
@@ -445,38 +431,40 @@ func (s *Service) CreateUser(id catalog.UserID, password string, role catalog.Ro
 	if err := validatePassword(password); err != nil {
 		return err
 	}
-	if err := validateRole(role); err != nil {
-		return err
-	}
-	if err := validateEmail(email); err != nil {
+	if err := validateUser(role, email); err != nil {
 		return err
 	}
 	if u, ok := s.lookup(id); ok && !u.Deleted() {
 		return catalog.Errorf(catalog.KindAlreadyExists, "user %s already exists", id)
 	}
-	h, err := s.hash(password)
+	h, err := s.hash(password) // outside the writer lock: bcrypt is slow
 	if err != nil {
 		return err
 	}
+	return s.insertUser(User{ID: id, Role: role, Email: email, AuthType: AuthTypePassword, PasswordHash: h})
+}
+
+func validateUser(role catalog.Role, email string) error {
+	if err := validateRole(role); err != nil {
+		return err
+	}
+	return validateEmail(email)
+}
+
+// insertUser stores a new user u (ID, role, email and credentials set)
+// unless a live user with its id exists (KindAlreadyExists).
+func (s *Service) insertUser(u User) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if u, ok := s.users[id]; ok && !u.Deleted() {
-		return catalog.Errorf(catalog.KindAlreadyExists, "user %s already exists", id)
+	if old, ok := s.users[u.ID]; ok && !old.Deleted() {
+		return catalog.Errorf(catalog.KindAlreadyExists, "user %s already exists", u.ID)
 	}
-	now := s.now()
-	u := User{
-		ID:           id,
-		Role:         role,
-		Email:        email,
-		AuthType:     AuthTypePassword,
-		PasswordHash: h,
-		CreatedAt:    now,
-		UpdatedAt:    now,
-	}
+	u.CreatedAt = s.now()
+	u.UpdatedAt = u.CreatedAt
 	if err := s.putUser(u); err != nil {
 		return err
 	}
-	s.cache.invalidate(id)
+	s.cache.invalidate(u.ID)
 	return nil
 }
 
