@@ -22,15 +22,14 @@ import (
 // engine bumps a partition's version on every write to it, and a query reads
 // the version before scanning, so a cache built from newer rows than its
 // label is merely rebuilt once more, and a stale one is never used. Tables
-// are named __kdb_hot_* in DuckDB's main schema, which client SQL can never
-// name (the scoper refuses both). Entries are reference-counted by the
+// are named __kdb_hot_<random> in DuckDB's main schema, which client SQL can
+// never name (the scoper refuses both, and the name is unguessable). Entries are reference-counted by the
 // queries reading them and dropped once superseded and unread.
 type hotCache struct {
 	mu       sync.Mutex
 	versions map[partKey]uint64
 	entries  map[partKey]*hotEntry
 	seen     map[partKey]int64 // rows found by the last uncached scan
-	next     uint64
 }
 
 type hotEntry struct {
@@ -122,8 +121,9 @@ func (e *Engine) hotVersions(ctx context.Context, c *duck.Conn, t *catalog.Table
 	cache := min > 0 && e.hotCache.seen[k] >= int64(min)
 	var name string
 	if cache {
-		e.hotCache.next++
-		name = fmt.Sprintf("__kdb_hot_%d_%d", t.StoreID, e.hotCache.next)
+		// Unguessable, so that even a query that slipped past the scoper
+		// could not name another partition's cached rows.
+		name = "__kdb_hot_" + randomToken() + randomToken()
 	}
 	e.hotCache.mu.Unlock()
 

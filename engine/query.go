@@ -123,7 +123,7 @@ func (e *Engine) scope(c *duck.Conn, sub subject, sql string, overrides map[cata
 	if err != nil {
 		return nil, err
 	}
-	sc := &scoper{e: e, sub: sub, overrides: overrides, full: map[catalog.TableID]*tableLoad{}}
+	sc := &scoper{e: e, sub: sub, overrides: overrides, full: map[catalog.TableID]*tableLoad{}, token: randomToken()}
 	if err := sc.rewrite(tree); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -94,6 +96,14 @@ func functionForbidden(name string) bool {
 }
 
 // scoper walks DuckDB's parse tree of one SELECT.
+//
+// Every table reference in the tree ends up naming a relation the scoper
+// made: a catalog table becomes a scoped temporary relation, and a CTE is
+// renamed, definition and references alike, to a name of its own. Both kinds
+// of name carry a random token, so the rewritten query can name nothing that
+// the scoper did not resolve, whichever way DuckDB's binder scopes names: a
+// reference the scoper took for a CTE that DuckDB would not see there fails
+// to bind, and one it took for a table cannot be captured by a CTE.
 type scoper struct {
 	e         *Engine
 	sub       subject
@@ -101,6 +111,31 @@ type scoper struct {
 	loads     []*tableLoad
 	full      map[catalog.TableID]*tableLoad
 	depth     int
+	token     string // random, per scoped query: part of every name made
+	ctes      int    // CTEs renamed so far
+}
+
+// cteScope maps the CTE names visible at a point of the tree (lower case)
+// to the names they were renamed to.
+type cteScope map[string]string
+
+// with returns the scope extended by name → renamed; s is not changed.
+func (s cteScope) with(name, renamed string) cteScope {
+	out := make(cteScope, len(s)+1)
+	for k, v := range s {
+		out[k] = v
+	}
+	out[strings.ToLower(name)] = renamed
+	return out
+}
+
+// randomToken returns 16 hex characters from crypto/rand.
+func randomToken() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on Linux
+	}
+	return hex.EncodeToString(b[:])
 }
 
 func permissionDenied(format string, args ...any) error {
@@ -123,8 +158,8 @@ func (s *scoper) rewrite(tree map[string]any) error {
 	return s.walk(stmts[0], nil)
 }
 
-// walk visits any JSON value; ctes are the CTE names in scope.
-func (s *scoper) walk(v any, ctes map[string]bool) error {
+// walk visits any JSON value; ctes are the CTEs in scope.
+func (s *scoper) walk(v any, ctes cteScope) error {
 	s.depth++
 	defer func() { s.depth-- }()
 	if s.depth > 2000 {
@@ -143,7 +178,7 @@ func (s *scoper) walk(v any, ctes map[string]bool) error {
 	return nil
 }
 
-func (s *scoper) walkObject(m map[string]any, ctes map[string]bool) error {
+func (s *scoper) walkObject(m map[string]any, ctes cteScope) error {
 	typ, _ := m["type"].(string)
 	_, isExpr := m["class"]
 	_, isNode := m["modifiers"]
@@ -154,23 +189,19 @@ func (s *scoper) walkObject(m map[string]any, ctes map[string]bool) error {
 		if !allowedQueryNodes[typ] {
 			return permissionDenied("%s is not allowed in a query", strings.ToLower(strings.TrimSuffix(typ, "_NODE")))
 		}
-		// CTEs defined here are visible in this node and its children.
-		if cm, ok := m["cte_map"].(map[string]any); ok {
-			if entries, ok := cm["map"].([]any); ok && len(entries) > 0 {
-				inner := make(map[string]bool, len(ctes)+len(entries))
-				for k := range ctes {
-					inner[k] = true
-				}
-				for _, e := range entries {
-					if em, ok := e.(map[string]any); ok {
-						if k, ok := em["key"].(string); ok {
-							inner[strings.ToLower(k)] = true
-						}
-					}
-				}
-				ctes = inner
+		if typ == "RECURSIVE_CTE_NODE" {
+			// Only the CTE definition that owns it may hold one, and
+			// defineCTEs renamed it there.
+			if name, _ := m["cte_name"].(string); !strings.HasPrefix(name, s.ctePrefix()) {
+				return permissionDenied("recursive query outside a WITH clause is not allowed")
 			}
 		}
+		// CTEs defined here are visible in this node's body and children.
+		inner, err := s.defineCTEs(m, ctes)
+		if err != nil {
+			return err
+		}
+		ctes = inner
 		if typ == "SELECT_NODE" {
 			if ft, ok := m["from_table"].(map[string]any); ok {
 				if t, _ := ft["type"].(string); t == "BASE_TABLE" {
@@ -222,7 +253,7 @@ func (s *scoper) walkObject(m map[string]any, ctes map[string]bool) error {
 		}
 	}
 	for k, c := range m {
-		if k == "__kdb" {
+		if k == "__kdb" || (isNode && k == "cte_map") {
 			continue
 		}
 		if _, ok := c.(map[string]any); ok {
@@ -240,6 +271,45 @@ func (s *scoper) walkObject(m map[string]any, ctes map[string]bool) error {
 		s.hideSeq(m)
 	}
 	return nil
+}
+
+// defineCTEs checks the CTE definitions of query node m in order and
+// renames them, returning the scope of m's body. SQL's (and DuckDB's) rules:
+// a CTE sees the CTEs defined before it in the same WITH and those of
+// enclosing scopes; it sees itself only when it is recursive (DuckDB makes
+// a RECURSIVE_CTE_NODE of it then); the body sees them all.
+func (s *scoper) defineCTEs(m map[string]any, ctes cteScope) (cteScope, error) {
+	cm, _ := m["cte_map"].(map[string]any)
+	entries, _ := cm["map"].([]any)
+	for _, e := range entries {
+		em, _ := e.(map[string]any)
+		name, _ := em["key"].(string)
+		def, _ := em["value"].(map[string]any)
+		if name == "" || def == nil {
+			return nil, catalog.Errorf(catalog.KindInvalid, "malformed WITH clause")
+		}
+		renamed := s.nextCTE()
+		query, _ := def["query"].(map[string]any)
+		node, _ := query["node"].(map[string]any)
+		own := ctes
+		if t, _ := node["type"].(string); t == "RECURSIVE_CTE_NODE" {
+			node["cte_name"] = renamed
+			own = ctes.with(name, renamed)
+		}
+		if err := s.walk(def, own); err != nil {
+			return nil, err
+		}
+		em["key"] = renamed
+		ctes = ctes.with(name, renamed)
+	}
+	return ctes, nil
+}
+
+func (s *scoper) ctePrefix() string { return "__kdb_c" + s.token + "_" }
+
+func (s *scoper) nextCTE() string {
+	s.ctes++
+	return s.ctePrefix() + strconv.Itoa(s.ctes)
 }
 
 // hideSeq keeps the _seq system column out of `*` (and `t.*`) over the
@@ -298,7 +368,7 @@ func (s *scoper) hideSeq(node map[string]any) {
 // baseTable resolves one table reference and points it at a scoped
 // temporary table. where is the enclosing SELECT's WHERE clause when the
 // reference is that SELECT's only relation (for point lookups).
-func (s *scoper) baseTable(m map[string]any, ctes map[string]bool, where any) error {
+func (s *scoper) baseTable(m map[string]any, ctes cteScope, where any) error {
 	if _, done := m["__kdb"]; done {
 		return nil
 	}
@@ -312,7 +382,11 @@ func (s *scoper) baseTable(m map[string]any, ctes map[string]bool, where any) er
 	if m["at_clause"] != nil {
 		return permissionDenied("time travel (AT) is not allowed")
 	}
-	if schema == "" && ctes[strings.ToLower(name)] {
+	if renamed, ok := ctes[strings.ToLower(name)]; ok && schema == "" {
+		m["table_name"] = renamed
+		if a, _ := m["alias"].(string); a == "" {
+			m["alias"] = name
+		}
 		return nil
 	}
 	if strings.ContainsAny(name, "/\\:.~$*?") || strings.HasPrefix(strings.ToLower(name), "http") && strings.Contains(name, ":") {
@@ -385,7 +459,7 @@ func (s *scoper) loadFor(id catalog.TableID, ref map[string]any, where any) (*ta
 	return l, nil
 }
 
-func (s *scoper) nextTemp() string { return fmt.Sprintf("__kdb_t%d", len(s.loads)) }
+func (s *scoper) nextTemp() string { return fmt.Sprintf("__kdb_t%s_%d", s.token, len(s.loads)) }
 
 // pointKeys returns the primary-key values that a WHERE clause of the form
 // `pk = const [AND …]` or `pk IN (const, …) [AND …]` restricts the relation
