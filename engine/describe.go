@@ -126,14 +126,14 @@ func (e *Engine) describeDML(ctx context.Context, sub subject, t *catalog.TableD
 
 // describeSelect prepares a scoped SELECT over empty relations of the right
 // shape to learn its result and parameter types.
-func (e *Engine) describeSelect(_ context.Context, sub subject, sql string) (*StatementInfo, error) {
+func (e *Engine) describeSelect(ctx context.Context, sub subject, sql string) (*StatementInfo, error) {
 	c, err := e.conn()
 	if err != nil {
 		return nil, err
 	}
-	q, err := e.scope(c, sub, sql, nil)
+	q, err := e.scope(ctx, c, sub, sql, nil)
 	if err != nil {
-		e.release(c, false)
+		e.release(c, ctx.Err() != nil)
 		return nil, err
 	}
 	broken := false

@@ -29,14 +29,21 @@ func (e *Engine) query(ctx context.Context, sub subject, sql string, params []an
 	}
 	q, err := e.prepareScoped(ctx, c, sub, sql, overrides)
 	if err != nil {
-		e.release(c, false)
+		// A connection whose call was cut short may still be busy with
+		// it: it is closed, never reused.
+		e.release(c, ctx.Err() != nil)
 		return nil, err
 	}
 	rows, err := c.QueryContext(ctx, q.sql, params...)
 	if err != nil {
-		// A connection whose statement was cut short is not reused.
-		broken := e.dropTemps(c, q) != nil || ctx.Err() != nil
-		e.release(c, broken)
+		if ctx.Err() != nil {
+			// DuckDB may still be planning on c: leave its temporary
+			// relations to the close.
+			unpinAll(q)
+			e.release(c, true)
+			return nil, duckError(err, q)
+		}
+		e.release(c, e.dropTemps(c, q) != nil)
 		return nil, duckError(err, q)
 	}
 	res := &Result{schema: rows.Schema(), rows: rows}
@@ -91,7 +98,7 @@ func (e *Engine) prepareScoped(ctx context.Context, c *duck.Conn, sub subject, s
 			return q, e.loadAll(ctx, c, sub, q)
 		}
 	}
-	q, err := e.scope(c, sub, sql, overrides)
+	q, err := e.scope(ctx, c, sub, sql, overrides)
 	if err != nil {
 		return nil, err
 	}
@@ -114,8 +121,8 @@ func (e *Engine) loadAll(ctx context.Context, c *duck.Conn, sub subject, q *scop
 
 // scope parses sql with DuckDB, checks it against the allowlist and rewrites
 // every table reference to a scoped relation.
-func (e *Engine) scope(c *duck.Conn, sub subject, sql string, overrides map[catalog.TableID][]arrow.RecordBatch) (*scopedQuery, error) {
-	treeJSON, err := scalarString(c, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", sql)
+func (e *Engine) scope(ctx context.Context, c *duck.Conn, sub subject, sql string, overrides map[catalog.TableID][]arrow.RecordBatch) (*scopedQuery, error) {
+	treeJSON, err := scalarString(ctx, c, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", sql)
 	if err != nil {
 		return nil, duckError(err, nil)
 	}
@@ -123,7 +130,7 @@ func (e *Engine) scope(c *duck.Conn, sub subject, sql string, overrides map[cata
 	if err != nil {
 		return nil, err
 	}
-	sc := &scoper{e: e, sub: sub, overrides: overrides, full: map[catalog.TableID]*tableLoad{}, token: randomToken()}
+	sc := &scoper{ctx: ctx, e: e, sub: sub, overrides: overrides, full: map[catalog.TableID]*tableLoad{}, token: randomToken()}
 	if err := sc.rewrite(tree); err != nil {
 		return nil, err
 	}
@@ -131,15 +138,15 @@ func (e *Engine) scope(c *duck.Conn, sub subject, sql string, overrides map[cata
 	if err != nil {
 		return nil, fmt.Errorf("encode parse tree: %w", err)
 	}
-	final, err := scalarString(c, "SELECT json_deserialize_sql($1::JSON)::VARCHAR", string(out))
+	final, err := scalarString(ctx, c, "SELECT json_deserialize_sql($1::JSON)::VARCHAR", string(out))
 	if err != nil {
 		return nil, duckError(err, nil)
 	}
 	return &scopedQuery{sql: final, loads: sc.loads}, nil
 }
 
-func scalarString(c *duck.Conn, sql string, arg string) (string, error) {
-	rows, err := c.Query(sql, arg)
+func scalarString(ctx context.Context, c *duck.Conn, sql string, arg string) (string, error) {
+	rows, err := c.QueryContext(ctx, sql, arg)
 	if err != nil {
 		return "", err
 	}
@@ -266,6 +273,18 @@ func quotedColumns(t *catalog.TableDef, qualifier string) string {
 		parts[i] = qualifier + duck.QuoteIdent(c.Name)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// unpinAll releases the segment files and cached relations q's loads hold,
+// leaving their temporary relations to the connection's close.
+func unpinAll(q *scopedQuery) {
+	for _, l := range q.loads {
+		if l.unpin != nil {
+			l.unpin()
+			l.unpin = nil
+		}
+		l.tiered = false
+	}
 }
 
 // dropTemps removes the query's temporary tables and views and unpins the

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,39 @@ func TestQueryTimeout(t *testing.T) {
 	require.Less(t, time.Since(start), 15*time.Second)
 	// The server is fine afterwards.
 	require.Equal(t, [][]string{{"1"}}, root.mustQuery("SELECT 1"))
+}
+
+// TestQueryTimeoutCoversPlanning: DuckDB neither parses nor plans with an
+// eye on interrupts, and a long OR chain plans in time quadratic in its
+// length. The timeout still answers on time, and chains past the cap are
+// refused before DuckDB plans them.
+func TestQueryTimeoutCoversPlanning(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--query-timeout", "200ms"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	eve := newUser(t, ts.addr, root, "eve")
+	orChain := func(n int) string {
+		terms := make([]string, n)
+		for i := range terms {
+			terms[i] = fmt.Sprintf("i = %d", i)
+		}
+		return "SELECT count(*) FROM range(10) t(i) WHERE " + strings.Join(terms, " OR ")
+	}
+	// 10,000 terms take DuckDB over a second to parse and plan.
+	for range 3 {
+		start := time.Now()
+		_, _, err := eve.query(orChain(10000))
+		requireCode(t, err, codes.DeadlineExceeded, "timeout")
+		require.Less(t, time.Since(start), time.Second)
+	}
+	// The user's slots and the server's connections are free again.
+	require.Equal(t, [][]string{{"1"}}, eve.mustQuery("SELECT 1"))
+	ts.stop()
+
+	ts = startServer(t, t.TempDir())
+	root = connect(t, ts.addr, "root", testRootPassword)
+	_, _, err := root.query(orChain(10001))
+	requireCode(t, err, codes.InvalidArgument, "too complex")
+	require.Equal(t, [][]string{{"1"}}, root.mustQuery("SELECT count(*) FROM range(10) t(i) WHERE i = 1 OR i = 12"))
 }
 
 func TestQueryMemoryAndConcurrencyLimits(t *testing.T) {

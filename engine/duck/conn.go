@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,6 +20,15 @@ type Conn struct {
 	conn      ddb.Connection
 	arrowOpts ddb.ArrowOptions
 	alloc     *poolAllocator
+	mu        struct {
+		sync.Mutex
+		// abandoned counts calls whose caller gave up (its ctx ended)
+		// while DuckDB still works on them; closing defers Close until
+		// they end.
+		abandoned int
+		closing   bool
+		closed    bool
+	}
 }
 
 // Error is an error reported by DuckDB; Type is DuckDB's error class
@@ -30,10 +40,34 @@ type Error struct {
 // Error implements error.
 func (e *Error) Error() string { return e.Msg }
 
-// Close closes the connection.
+// Close closes the connection. A connection still running a call its
+// caller abandoned (see QueryContext) is closed when that call ends.
 func (c *Conn) Close() {
+	c.mu.Lock()
+	c.mu.closing = true
+	closeNow := c.mu.abandoned == 0 && !c.mu.closed
+	c.mu.closed = c.mu.closed || closeNow
+	c.mu.Unlock()
+	if closeNow {
+		c.disconnect()
+	}
+}
+
+func (c *Conn) disconnect() {
 	ddb.DestroyArrowOptions(&c.arrowOpts)
 	ddb.Disconnect(&c.conn)
+}
+
+// abandonedDone ends an abandoned call, closing c if Close came meanwhile.
+func (c *Conn) abandonedDone() {
+	c.mu.Lock()
+	c.mu.abandoned--
+	closeNow := c.mu.abandoned == 0 && c.mu.closing && !c.mu.closed
+	c.mu.closed = c.mu.closed || closeNow
+	c.mu.Unlock()
+	if closeNow {
+		c.disconnect()
+	}
 }
 
 // Interrupt asks DuckDB to stop the statement running on c. Safe from any
@@ -56,9 +90,45 @@ func (c *Conn) Query(sql string, params ...any) (*Rows, error) {
 	return c.QueryContext(context.Background(), sql, params...)
 }
 
-// QueryContext is Query that stops (returning ctx's error) when ctx ends
-// while DuckDB works towards the first result chunk.
+// QueryContext is Query that returns ctx's error as soon as ctx ends before
+// the first result chunk is ready, whatever DuckDB is doing: parsing and
+// planning do not heed DuckDB's interrupt (a 60,000-term OR plans for
+// minutes), so they run on another goroutine that the caller stops waiting
+// for. DuckDB is interrupted, and the connection finishes the call on its
+// own; the caller must then Close it (the close happens when the call ends)
+// and never use it again.
 func (c *Conn) QueryContext(ctx context.Context, sql string, params ...any) (*Rows, error) {
+	if ctx.Done() == nil {
+		return c.query(ctx, sql, params...)
+	}
+	type result struct {
+		rows *Rows
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		rows, err := c.query(ctx, sql, params...)
+		ch <- result{rows, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.rows, r.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		c.mu.abandoned++
+		c.mu.Unlock()
+		c.Interrupt()
+		go func() {
+			if r := <-ch; r.rows != nil {
+				r.rows.Close()
+			}
+			c.abandonedDone()
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+func (c *Conn) query(ctx context.Context, sql string, params ...any) (*Rows, error) {
 	p, err := c.Prepare(sql)
 	if err != nil {
 		return nil, err
