@@ -46,16 +46,11 @@ func (s *Server) DoPutCommandStatementIngest(ctx context.Context, cmd flightsql.
 			req.Mode.IfExists = "fail"
 		}
 	}
-	var schema *arrow.Schema
-	if rdr != nil {
-		schema = rdr.Schema()
+	// Every batch is validated before the engine reads it.
+	br, err := newBatchReader(rdr)
+	if err != nil {
+		return 0, statusError(err)
 	}
-	next := func() (arrow.RecordBatch, error) {
-		if rdr.Next() {
-			return rdr.RecordBatch(), nil
-		}
-		return nil, rdr.Err()
-	}
-	n, err := s.ingest.Ingest(ctx, sess, req, schema, next)
+	n, err := s.ingest.Ingest(ctx, sess, req, br.Schema(), br.Next)
 	return n, statusError(err)
 }

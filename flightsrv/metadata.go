@@ -55,34 +55,51 @@ func likeMatch(pattern *string, s string) bool {
 	return like(*pattern, s)
 }
 
+// like is likeMatch for a pattern. It runs in O(len(p)·len(s)) time: on a
+// mismatch it backtracks only to the last %, which is enough for % and _
+// (a recursive matcher is exponential in the number of %).
 func like(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '%':
-			for i := 0; i <= len(s); i++ {
-				if like(p[1:], s[i:]) {
-					return true
+	pi, si := 0, 0
+	starP, starS := -1, 0 // after the last %: pattern and string positions
+	for si < len(s) {
+		if pi < len(p) {
+			switch c := p[pi]; c {
+			case '%':
+				pi++
+				starP, starS = pi, si
+				continue
+			case '_':
+				pi, si = pi+1, si+1
+				continue
+			default:
+				n := 1
+				if c == '\\' && pi+1 < len(p) {
+					c, n = p[pi+1], 2
+				}
+				if foldByte(c) == foldByte(s[si]) {
+					pi, si = pi+n, si+1
+					continue
 				}
 			}
-			return false
-		case '_':
-			if len(s) == 0 {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		case '\\':
-			if len(p) > 1 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if len(s) == 0 || !strings.EqualFold(p[:1], s[:1]) {
-				return false
-			}
-			p, s = p[1:], s[1:]
 		}
+		if starP < 0 {
+			return false
+		}
+		starS++
+		pi, si = starP, starS
 	}
-	return len(s) == 0
+	for pi < len(p) && p[pi] == '%' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// foldByte lower-cases an ASCII letter.
+func foldByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func catalogMatches(c *string) bool { return c == nil || *c == "" || *c == CatalogName }

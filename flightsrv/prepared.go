@@ -196,27 +196,33 @@ func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql
 }
 
 // readParams reads every parameter row of a DoPut stream (a stream with no
-// batches binds nothing).
+// batches binds nothing), validating each batch before it reads it.
 func readParams(rdr flight.MessageReader) ([][]any, error) {
+	br, err := newBatchReader(rdr)
+	if err != nil {
+		return nil, err
+	}
 	var rows [][]any
-	for rdr.Next() {
-		rec := rdr.RecordBatch()
+	for {
+		rec, err := br.Next()
+		if err != nil {
+			return nil, catalog.WrapKind(catalog.KindInvalid, err, "read parameters")
+		}
+		if rec == nil {
+			return rows, nil
+		}
 		for r := 0; r < int(rec.NumRows()); r++ {
 			row := make([]any, rec.NumCols())
 			for c, col := range rec.Columns() {
 				v, err := paramValue(col, r)
 				if err != nil {
-					return nil, catalog.Errorf(catalog.KindInvalid, "parameter %d: %v", c+1, err)
+					return nil, catalog.WrapKind(catalog.KindInvalid, err, "parameter %d", c+1)
 				}
 				row[c] = v
 			}
 			rows = append(rows, row)
 		}
 	}
-	if err := rdr.Err(); err != nil {
-		return nil, catalog.WrapKind(catalog.KindInvalid, err, "read parameters")
-	}
-	return rows, nil
 }
 
 // paramValue converts one Arrow value to the Go value bound to DuckDB.

@@ -135,8 +135,9 @@ func (s *Server) Serve(addr string) error {
 	}
 	s.listener = lis
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
-		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		// Recovery comes first, so that it also covers authentication.
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.recoverStream, s.streamInterceptor),
 		grpc.MaxRecvMsgSize(s.opts.MaxRecvMsgSize),
 		grpc.MaxSendMsgSize(1<<31 - 1),
 	}
@@ -144,7 +145,7 @@ func (s *Server) Serve(addr string) error {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(s.opts.TLS)))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	flight.RegisterFlightServiceServer(s.grpc, flightsql.NewFlightServerWithAllocator(s, s.alloc))
+	flight.RegisterFlightServiceServer(s.grpc, s.flightService())
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
@@ -157,6 +158,21 @@ func (s *Server) Serve(addr string) error {
 		s.janitor()
 	}()
 	return nil
+}
+
+// flightService is the service gRPC serves: the Flight SQL dispatcher for
+// s, its DoPut streams checked (see flightService).
+func (s *Server) flightService() *flightService {
+	return &flightService{
+		FlightServer: flightsql.NewFlightServerWithAllocator(s, s.alloc),
+		maxDecoded:   maxDecodedBytes(s.opts.MaxRecvMsgSize),
+	}
+}
+
+// maxDecodedBytes bounds what the compressed buffers of one DoPut message
+// may decompress to: 16 times the largest message, at least 256 MiB.
+func maxDecodedBytes(maxRecv int) int64 {
+	return max(16*int64(maxRecv), 256<<20)
 }
 
 // Addr is the listening address.
@@ -327,7 +343,7 @@ func (s *Server) DoGetStatement(ctx context.Context, tkt flightsql.StatementQuer
 		defer res.Close()
 		defer func() {
 			if r := recover(); r != nil {
-				s.log.Error("panic while streaming result", "panic", r)
+				s.logPanic("DoGet (result stream)", r)
 				select {
 				case ch <- flight.StreamChunk{Err: statusError(fmt.Errorf("internal error while streaming"))}:
 				case <-ctx.Done():
