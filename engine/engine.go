@@ -27,6 +27,9 @@ type Options struct {
 	Threads int
 	// MemoryLimit is DuckDB's memory_limit (e.g. "4GB"; "" = DuckDB default).
 	MemoryLimit string
+	// ResultMemoryLimit caps the bytes of result batches held at once over
+	// all queries; past it a query fails with ResourceExhausted. 0 = no cap.
+	ResultMemoryLimit int64
 	// ColdDir is the only directory DuckDB may read files from.
 	ColdDir string
 	// MaxIdleConns bounds the idle DuckDB connections kept (default 16).
@@ -138,7 +141,7 @@ func Open(hot HotStore, users Users, cold ColdStore, jobsMgr Jobs, opts Options)
 	if opts.ColdDir != "" {
 		dirs = append(dirs, opts.ColdDir)
 	}
-	db, err := duck.Open(duck.Options{Threads: opts.Threads, MemoryLimit: opts.MemoryLimit, AllowedDirs: dirs})
+	db, err := duck.Open(duck.Options{Threads: opts.Threads, MemoryLimit: opts.MemoryLimit, AllowedDirs: dirs, ResultMemoryLimit: opts.ResultMemoryLimit})
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}

@@ -4,6 +4,8 @@ package engine
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
@@ -13,6 +15,9 @@ import (
 // duckError classifies an error from DuckDB and replaces the names of scoped
 // temporary tables with the tables they stand for.
 func duckError(err error, q *scopedQuery) error {
+	if errors.Is(err, duck.ErrResultMemory) {
+		return catalog.WrapKind(catalog.KindResourceExhausted, err, "result too large for the server's --result-memory-limit now: fetch fewer or smaller values, or retry")
+	}
 	var de *duck.Error
 	if !errors.As(err, &de) {
 		return err
@@ -21,6 +26,11 @@ func duckError(err error, q *scopedQuery) error {
 	if q != nil {
 		for i := len(q.loads) - 1; i >= 0; i-- {
 			msg = strings.ReplaceAll(msg, q.loads[i].temp, q.loads[i].id.String())
+		}
+		// Longest first: a name made by the scoper may prefix another.
+		renamed := slices.SortedFunc(maps.Keys(q.ctes), func(a, b string) int { return len(b) - len(a) })
+		for _, r := range renamed {
+			msg = strings.ReplaceAll(msg, r, q.ctes[r])
 		}
 	}
 	kind := catalog.KindInvalid

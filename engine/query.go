@@ -142,7 +142,7 @@ func (e *Engine) scope(ctx context.Context, c *duck.Conn, sub subject, sql strin
 	if err != nil {
 		return nil, duckError(err, nil)
 	}
-	return &scopedQuery{sql: final, loads: sc.loads}, nil
+	return &scopedQuery{sql: final, loads: sc.loads, ctes: sc.ctes}, nil
 }
 
 func scalarString(ctx context.Context, c *duck.Conn, sql string, arg string) (string, error) {

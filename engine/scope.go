@@ -36,6 +36,9 @@ type tableLoad struct {
 type scopedQuery struct {
 	sql   string
 	loads []*tableLoad
+	// ctes maps the CTE names made by the scoper back to the client's (for
+	// error messages).
+	ctes map[string]string
 }
 
 // Table functions a client may call: they generate data and touch nothing.
@@ -113,10 +116,10 @@ type scoper struct {
 	loads     []*tableLoad
 	full      map[catalog.TableID]*tableLoad
 	depth     int
-	token     string // random, per scoped query: part of every name made
-	ctes      int    // CTEs renamed so far
-	nodes     int    // JSON values walked
-	terms     int    // operands of AND/OR seen
+	token     string            // random, per scoped query: part of every name made
+	ctes      map[string]string // renamed CTE → the client's name
+	nodes     int               // JSON values walked
+	terms     int               // operands of AND/OR seen
 }
 
 // maxConjunctionTerms bounds the AND/OR operands of one query. DuckDB's
@@ -308,7 +311,7 @@ func (s *scoper) defineCTEs(m map[string]any, ctes cteScope) (cteScope, error) {
 		if name == "" || def == nil {
 			return nil, catalog.Errorf(catalog.KindInvalid, "malformed WITH clause")
 		}
-		renamed := s.nextCTE()
+		renamed := s.nextCTE(name)
 		query, _ := def["query"].(map[string]any)
 		node, _ := query["node"].(map[string]any)
 		own := ctes
@@ -327,9 +330,13 @@ func (s *scoper) defineCTEs(m map[string]any, ctes cteScope) (cteScope, error) {
 
 func (s *scoper) ctePrefix() string { return "__kdb_c" + s.token + "_" }
 
-func (s *scoper) nextCTE() string {
-	s.ctes++
-	return s.ctePrefix() + strconv.Itoa(s.ctes)
+func (s *scoper) nextCTE(name string) string {
+	if s.ctes == nil {
+		s.ctes = map[string]string{}
+	}
+	renamed := s.ctePrefix() + strconv.Itoa(len(s.ctes)+1)
+	s.ctes[renamed] = name
+	return renamed
 }
 
 // hideSeq keeps the _seq system column out of `*` (and `t.*`) over the

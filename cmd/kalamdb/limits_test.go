@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -60,6 +63,28 @@ func TestQueryTimeoutCoversPlanning(t *testing.T) {
 	_, _, err := root.query(orChain(10001))
 	requireCode(t, err, codes.InvalidArgument, "too complex")
 	require.Equal(t, [][]string{{"1"}}, root.mustQuery("SELECT count(*) FROM range(10) t(i) WHERE i = 1 OR i = 12"))
+}
+
+// TestHugeValuesStream: rows of megabyte values arrive in batches bounded by
+// bytes (a DuckDB chunk of them no longer becomes one huge message), with
+// the result memory cap on.
+func TestHugeValuesStream(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--result-memory-limit", "256MB"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	rows := root.mustQuery("SELECT i, length(s), s = repeat('x', 3000000) FROM (SELECT i, repeat('x', 3000000) AS s FROM range(40) t(i)) ORDER BY i")
+	require.Len(t, rows, 40)
+	// 16 MiB per message, as the ADBC and JDBC drivers accept.
+	cl, err := flightsql.NewClient(ts.addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)))
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("root:"+testRootPassword)))
+	info, err := cl.Execute(ctx, "SELECT i, repeat('x', 3000000) AS s FROM range(40) t(i)")
+	require.NoError(t, err)
+	n, err := readAll(cl, ctx, info.Endpoint[0].Ticket)
+	require.NoError(t, err, "120 MB in messages clients accept")
+	require.EqualValues(t, 40, n)
+	require.Equal(t, [][]string{{"1"}}, root.mustQuery("SELECT 1"))
 }
 
 func TestQueryMemoryAndConcurrencyLimits(t *testing.T) {

@@ -52,6 +52,7 @@ type config struct {
 	evictionInterval, foldQuiet                          time.Duration
 	foldPercent                                          int
 	hotCacheMinRows                                      int
+	resultMemoryLimit                                    string
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -95,6 +96,7 @@ func (m *Main) parse(args []string) (config, error) {
 	fp, _ := strconv.Atoi(env("KALAMDB_FOLD_PERCENT", "5"))
 	fs.IntVar(&c.foldPercent, "fold-percent", fp, "fold (flush and compact) a partition whose queries merge hot versions amounting to this percentage of its cold rows; -1 disables [KALAMDB_FOLD_PERCENT]")
 	fs.DurationVar(&c.foldQuiet, "fold-quiet", durEnv("KALAMDB_FOLD_QUIET", 30*time.Second), "how long a partition to fold must go without writes first [KALAMDB_FOLD_QUIET]")
+	fs.StringVar(&c.resultMemoryLimit, "result-memory-limit", env("KALAMDB_RESULT_MEMORY_LIMIT", "2GB"), "bytes of result batches the server holds at once over all queries, e.g. 512MB; 0 = no cap [KALAMDB_RESULT_MEMORY_LIMIT]")
 	fs.StringVar(&c.oidcConfig, "oidc-config", env("KALAMDB_OIDC_CONFIG", ""), "JSON file listing trusted OIDC issuers [KALAMDB_OIDC_CONFIG]")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
@@ -103,7 +105,33 @@ func (m *Main) parse(args []string) (config, error) {
 		fmt.Fprintf(m.Stderr, "kalamdb: unexpected argument %q\n", fs.Arg(0))
 		return c, errUsage
 	}
+	if _, err := parseBytes(c.resultMemoryLimit); err != nil {
+		fmt.Fprintf(m.Stderr, "kalamdb: --result-memory-limit: %v\n", err)
+		return c, errUsage
+	}
 	return c, nil
+}
+
+// parseBytes reads a size such as 512MB, 2GB, 1GiB or 1048576 (bytes).
+func parseBytes(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
+		{"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"TB", 1000 * 1000 * 1000 * 1000}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size (e.g. 512MB, 2GB)", s)
+	}
+	return int64(n * float64(mult)), nil
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -158,7 +186,8 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("open jobs: %w", err)
 	}
-	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ColdDir: coldDir,
+	resultLimit, _ := parseBytes(c.resultMemoryLimit) // checked by parse
+	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ResultMemoryLimit: resultLimit, ColdDir: coldDir,
 		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(), EvictionInterval: c.evictionInterval, HotCacheMinRows: c.hotCacheMinRows,
 		FoldPercent: c.foldPercent, FoldQuiet: c.foldQuiet,
 		Logger: log.With("component", "engine")})

@@ -66,18 +66,19 @@ type stringColumn struct {
 	size    int            // bytes used in data
 }
 
-// appendVector copies sz string_t values of a DuckDB vector as rows
-// [n, n+sz). A string_t is a uint32 length then either the value inline
-// (length ≤ 12) or a 4-byte prefix and a pointer to the value.
-func (sc *stringColumn) appendVector(src unsafe.Pointer, validity unsafe.Pointer, n, sz int) error {
+// appendVector copies rows [off, off+k) of a DuckDB string_t vector of sz
+// values as the batch's rows [n, n+k). A string_t is a uint32 length then
+// either the value inline (length ≤ 12) or a 4-byte prefix and a pointer to
+// the value.
+func (sc *stringColumn) appendVector(src unsafe.Pointer, validity unsafe.Pointer, off, k, n, sz int) error {
 	offs := arrow.Int32Traits.CastFromBytes(sc.offsets.Bytes())
 	vals := unsafe.Slice((*[16]byte)(src), sz)
 	var mask []byte
 	if validity != nil {
 		mask = unsafe.Slice((*byte)(validity), (sz+7)/8)
 	}
-	for j := range vals {
-		offs[n+j] = int32(sc.size)
+	for j := off; j < off+k; j++ {
+		offs[n+j-off] = int32(sc.size)
 		if mask != nil && !bitutil.BitIsSet(mask, j) {
 			continue
 		}
@@ -97,8 +98,48 @@ func (sc *stringColumn) appendVector(src unsafe.Pointer, validity unsafe.Pointer
 		}
 		sc.size += l
 	}
-	offs[n+sz] = int32(sc.size)
+	offs[n+k] = int32(sc.size)
 	return nil
+}
+
+// fitRows returns how many rows of chunk from row off (at most k) fit in
+// budget bytes of string values; at least one when atLeastOne.
+func (r *Rows) fitRows(chunk ddb.DataChunk, off, k int, budget int64, atLeastOne bool) int {
+	type col struct {
+		vals []([16]byte)
+		mask []byte
+	}
+	sz := int(ddb.DataChunkGetSize(chunk))
+	var cols []col
+	for i, w := range r.direct {
+		if w != widthString {
+			continue
+		}
+		vec := ddb.DataChunkGetVector(chunk, ddb.IdxT(i))
+		c := col{vals: unsafe.Slice((*[16]byte)(ddb.VectorGetData(vec)), sz)}
+		if m := ddb.VectorGetValidity(vec); m != nil {
+			c.mask = unsafe.Slice((*byte)(m), (sz+7)/8)
+		}
+		cols = append(cols, c)
+	}
+	if len(cols) == 0 {
+		return k
+	}
+	var used int64
+	for j := off; j < off+k; j++ {
+		for _, c := range cols {
+			if c.mask == nil || bitutil.BitIsSet(c.mask, j) {
+				used += int64(*(*uint32)(unsafe.Pointer(&c.vals[j][0])))
+			}
+		}
+		if used > budget {
+			if j == off && atLeastOne {
+				return 1
+			}
+			return j - off
+		}
+	}
+	return k
 }
 
 // nextDirect fills one batch of up to maxRows rows (and, with string
@@ -151,43 +192,66 @@ func (r *Rows) nextDirect(maxRows int, maxBytes int64) arrow.RecordBatch {
 		}
 		return b
 	}
+	if r.c.resultLimit > 0 && r.c.alloc.used.Load() > r.c.resultLimit {
+		release()
+		r.err, r.done = ErrResultMemory, true
+		return nil
+	}
 	n := 0
-	for !r.done && n+vsize <= maxRows && (n == 0 || strBytes() < maxBytes) {
-		chunk := ddb.FetchChunk(r.res)
+	for n < maxRows && (n == 0 || strBytes() < maxBytes) {
+		chunk, off := r.chunk, r.chunkOff
 		if chunk.Ptr == nil {
-			r.done = true
-			if msg := ddb.ResultError(&r.res); msg != "" {
-				r.err = &Error{Msg: msg}
+			if r.done {
+				break
 			}
-			break
+			chunk, off = ddb.FetchChunk(r.res), 0
+			if chunk.Ptr == nil {
+				r.done = true
+				if msg := ddb.ResultError(&r.res); msg != "" {
+					r.err = &Error{Msg: msg}
+				}
+				break
+			}
 		}
+		r.chunk, r.chunkOff = ddb.DataChunk{}, 0
 		sz := int(ddb.DataChunkGetSize(chunk))
 		if sz == 0 {
 			ddb.DestroyDataChunk(&chunk)
 			r.done = true
 			break
 		}
+		// The rows that fit, by count and by string bytes: a batch of huge
+		// values stops mid-chunk, and the rest waits for the next call.
+		k := r.fitRows(chunk, off, min(sz-off, maxRows-n), maxBytes-strBytes(), n == 0)
+		if k == 0 {
+			r.chunk, r.chunkOff = chunk, off
+			break
+		}
 		for i, w := range r.direct {
 			vec := ddb.DataChunkGetVector(chunk, ddb.IdxT(i))
 			src := ddb.VectorGetData(vec)
 			if w == widthString {
-				if err := strs[i].appendVector(src, ddb.VectorGetValidity(vec), n, sz); err != nil {
+				if err := strs[i].appendVector(src, ddb.VectorGetValidity(vec), off, k, n, sz); err != nil {
 					r.err, r.done = err, true
 				}
 			} else if w > 0 {
-				copy(data[i].Bytes()[n*w:], unsafe.Slice((*byte)(src), sz*w))
+				copy(data[i].Bytes()[n*w:], unsafe.Slice((*byte)(src), (off+k)*w)[off*w:])
 			} else {
 				bits := data[i].Bytes()
-				for j, b := range unsafe.Slice((*byte)(src), sz) {
+				for j, b := range unsafe.Slice((*byte)(src), off+k)[off:] {
 					if b != 0 {
 						bitutil.SetBit(bits, n+j)
 					}
 				}
 			}
-			copyValidity(valid[i].Bytes(), n, ddb.VectorGetValidity(vec), sz)
+			copyValidity(valid[i].Bytes(), n, ddb.VectorGetValidity(vec), off, k)
+		}
+		n += k
+		if off+k < sz {
+			r.chunk, r.chunkOff = chunk, off+k
+			break
 		}
 		ddb.DestroyDataChunk(&chunk)
-		n += sz
 	}
 	if n == 0 || r.err != nil {
 		release()
@@ -214,25 +278,25 @@ func (r *Rows) nextDirect(maxRows int, maxBytes int64) arrow.RecordBatch {
 	return rec
 }
 
-// copyValidity sets bits [off, off+n) of dst from DuckDB's validity mask
-// (nil = all valid). DuckDB's mask is little-endian 64-bit words with bit i
-// for row i, which is Arrow's bitmap layout, so byte-aligned runs copy as
-// bytes.
-func copyValidity(dst []byte, off int, mask unsafe.Pointer, n int) {
+// copyValidity sets bits [off, off+n) of dst from bits [from, from+n) of
+// DuckDB's validity mask (nil = all valid). DuckDB's mask is little-endian
+// 64-bit words with bit i for row i, which is Arrow's bitmap layout, so
+// byte-aligned runs copy as bytes.
+func copyValidity(dst []byte, off int, mask unsafe.Pointer, from, n int) {
 	if mask == nil {
 		bitutil.SetBitsTo(dst, int64(off), int64(n), true)
 		return
 	}
-	src := unsafe.Slice((*byte)(mask), (n+7)/8)
-	if off%8 == 0 {
+	src := unsafe.Slice((*byte)(mask), (from+n+7)/8)
+	if off%8 == 0 && from%8 == 0 {
 		whole := n / 8
-		copy(dst[off/8:], src[:whole])
+		copy(dst[off/8:], src[from/8:from/8+whole])
 		for j := whole * 8; j < n; j++ {
-			bitutil.SetBitTo(dst, off+j, bitutil.BitIsSet(src, j))
+			bitutil.SetBitTo(dst, off+j, bitutil.BitIsSet(src, from+j))
 		}
 		return
 	}
 	for j := 0; j < n; j++ {
-		bitutil.SetBitTo(dst, off+j, bitutil.BitIsSet(src, j))
+		bitutil.SetBitTo(dst, off+j, bitutil.BitIsSet(src, from+j))
 	}
 }

@@ -20,7 +20,9 @@ type Conn struct {
 	conn      ddb.Connection
 	arrowOpts ddb.ArrowOptions
 	alloc     *poolAllocator
-	mu        struct {
+	// resultLimit is Options.ResultMemoryLimit.
+	resultLimit int64
+	mu          struct {
 		sync.Mutex
 		// abandoned counts calls whose caller gave up (its ctx ended)
 		// while DuckDB still works on them; closing defers Close until
@@ -365,6 +367,10 @@ type Rows struct {
 	done    bool
 	err     error
 	pendRec arrow.RecordBatch // a chunk read ahead by NextBatch
+	// chunk is a DuckDB chunk of which nextDirect copied the rows before
+	// chunkOff only (a batch fills up by bytes mid-chunk).
+	chunk    ddb.DataChunk
+	chunkOff int
 	// direct holds per-column copy widths when every column can be copied
 	// straight from DuckDB's vectors (see coalesce.go); nil otherwise.
 	direct []int
@@ -382,6 +388,10 @@ func (r *Rows) Next() arrow.RecordBatch {
 		return rec
 	}
 	if r.done {
+		return nil
+	}
+	if r.c.resultLimit > 0 && r.c.alloc.used.Load() > r.c.resultLimit {
+		r.err, r.done = ErrResultMemory, true
 		return nil
 	}
 	chunk := ddb.FetchChunk(r.res)
@@ -505,13 +515,17 @@ func ConcatRecords(schema *arrow.Schema, recs []arrow.RecordBatch) (arrow.Record
 func (r *Rows) Err() error { return r.err }
 
 // Done reports whether the stream was read to its end.
-func (r *Rows) Done() bool { return r.done && r.pendRec == nil }
+func (r *Rows) Done() bool { return r.done && r.pendRec == nil && r.chunk.Ptr == nil }
 
 // Close releases the result (and the statement when Conn.Query made it).
 func (r *Rows) Close() {
 	if r.pendRec != nil {
 		r.pendRec.Release()
 		r.pendRec = nil
+	}
+	if r.chunk.Ptr != nil {
+		ddb.DestroyDataChunk(&r.chunk)
+		r.chunk = ddb.DataChunk{}
 	}
 	if r.hasRes {
 		ddb.DestroyResult(&r.res)

@@ -21,13 +21,23 @@ type Options struct {
 	TempDir string
 	// AllowedDirs are the only directories SQL may read (the cold storage).
 	AllowedDirs []string
+	// ResultMemoryLimit caps the bytes of streamed result batches that the
+	// server holds at once, over all queries (DuckDB's memory_limit does not
+	// cover them); a query that would fetch more fails with ErrResultMemory.
+	// 0 means no cap.
+	ResultMemoryLimit int64
 }
+
+// ErrResultMemory ends a result whose next batch would take the batches held
+// for all results past Options.ResultMemoryLimit.
+var ErrResultMemory = errors.New("results in flight exceed the server's result memory limit")
 
 // DB is one in-memory DuckDB instance, locked down.
 type DB struct {
 	db ddb.Database
 	// alloc recycles the buffers of streamed batches (see pool.go).
-	alloc *poolAllocator
+	alloc       *poolAllocator
+	resultLimit int64
 
 	mu struct {
 		sync.Mutex
@@ -65,7 +75,7 @@ func Open(opts Options) (_ *DB, err error) {
 			return nil, err
 		}
 	}
-	d := &DB{alloc: &poolAllocator{}}
+	d := &DB{alloc: &poolAllocator{}, resultLimit: opts.ResultMemoryLimit}
 	var errMsg string
 	if ddb.OpenExt(":memory:", &d.db, cfg, &errMsg) == ddb.StateError {
 		return nil, fmt.Errorf("open duckdb: %s", errMsg)
@@ -100,7 +110,7 @@ func Open(opts Options) (_ *DB, err error) {
 
 // Connect opens a new connection. The caller closes it.
 func (d *DB) Connect() (*Conn, error) {
-	c := Conn{alloc: d.alloc}
+	c := Conn{alloc: d.alloc, resultLimit: d.resultLimit}
 	if ddb.Connect(d.db, &c.conn) == ddb.StateError {
 		return nil, errors.New("connect to duckdb")
 	}

@@ -152,7 +152,7 @@ func TestDirectStringBatchesKeepToTheByteBudget(t *testing.T) {
 	var rows, batches int64
 	for rec := r.NextBatch(65536, 1<<20); rec != nil; rec = r.NextBatch(65536, 1<<20) {
 		s := rec.Column(0).(*array.String)
-		require.LessOrEqual(t, len(s.ValueBytes()), 1<<20+2048*1010, "one chunk past the budget at most")
+		require.LessOrEqual(t, len(s.ValueBytes()), 1<<20+1010, "one value past the budget at most")
 		require.Equal(t, fmt.Sprintf("%s%d", strings.Repeat("x", 1000), rows), s.Value(0))
 		rows += rec.NumRows()
 		batches++
@@ -161,6 +161,74 @@ func TestDirectStringBatchesKeepToTheByteBudget(t *testing.T) {
 	require.NoError(t, r.Err())
 	require.EqualValues(t, 50000, rows)
 	require.Greater(t, batches, int64(20), "50 MB of strings in 1 MiB batches")
+}
+
+// TestHugeValuesSplitChunks: a chunk of 2048 rows holds a batch's worth of
+// bytes many times over when values are megabytes each; batches stop at the
+// byte budget mid-chunk (one value past it at most), so a Flight message
+// stays under what clients accept, and every row arrives once, in order.
+func TestHugeValuesSplitChunks(t *testing.T) {
+	d := newTestDB(t)
+	c, err := d.Connect()
+	require.NoError(t, err)
+	defer c.Close()
+	r, err := c.Query("SELECT i, CASE WHEN i % 5 = 0 THEN NULL ELSE repeat(chr(65 + (i % 26)::INT), 3000000) END AS s, i % 2 = 0 AS even FROM range(60) t(i)")
+	require.NoError(t, err)
+	defer r.Close()
+	require.NotNil(t, r.direct)
+	var rows int64
+	for rec := r.NextBatch(65536, 8<<20); rec != nil; rec = r.NextBatch(65536, 8<<20) {
+		s := rec.Column(1).(*array.String)
+		require.LessOrEqual(t, len(s.ValueBytes()), 8<<20+3000000)
+		for j := 0; j < int(rec.NumRows()); j++ {
+			i := rec.Column(0).(*array.Int64).Value(j)
+			require.Equal(t, rows, i)
+			require.Equal(t, i%2 == 0, rec.Column(2).(*array.Boolean).Value(j))
+			if i%5 == 0 {
+				require.True(t, s.IsNull(j))
+			} else {
+				require.Equal(t, strings.Repeat(string(rune(65+i%26)), 3000000), s.Value(j))
+			}
+			rows++
+		}
+		rec.Release()
+	}
+	require.NoError(t, r.Err())
+	require.True(t, r.Done())
+	require.EqualValues(t, 60, rows)
+}
+
+// TestResultMemoryLimit: batches held past Options.ResultMemoryLimit (over
+// all results) end the next fetch with ErrResultMemory; releasing them
+// lets queries run again.
+func TestResultMemoryLimit(t *testing.T) {
+	d, err := Open(Options{Threads: 2, ResultMemoryLimit: 20 << 20})
+	require.NoError(t, err)
+	defer func() { _ = d.Close() }()
+	c, err := d.Connect()
+	require.NoError(t, err)
+	defer c.Close()
+	q := "SELECT repeat('x', 1000000) AS s FROM range(100) t(i)"
+	r, err := c.Query(q)
+	require.NoError(t, err)
+	var held []arrow.RecordBatch
+	for rec := r.NextBatch(65536, 4<<20); rec != nil; rec = r.NextBatch(65536, 4<<20) {
+		held = append(held, rec)
+	}
+	require.ErrorIs(t, r.Err(), ErrResultMemory)
+	require.Less(t, len(held), 10, "stopped near 20 MB of 100 MB")
+	r.Close()
+	releaseRecs(held)
+	r, err = c.Query(q)
+	require.NoError(t, err)
+	defer r.Close()
+	var rows int64
+	for rec := r.NextBatch(65536, 4<<20); rec != nil; rec = r.NextBatch(65536, 4<<20) {
+		rows += rec.NumRows()
+		rec.Release()
+	}
+	require.NoError(t, r.Err())
+	require.EqualValues(t, 100, rows)
 }
 
 func releaseRecs(recs []arrow.RecordBatch) {

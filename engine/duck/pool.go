@@ -3,6 +3,7 @@ package duck
 import (
 	"math/bits"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
@@ -14,6 +15,9 @@ import (
 // heap. Memory from Allocate is NOT zeroed: callers clear what they need.
 type poolAllocator struct {
 	pools [48]sync.Pool // by power-of-two size class
+	// used counts the bytes of pooled-size buffers handed out and not yet
+	// freed: the result batches the server holds (see Options.ResultMemoryLimit).
+	used atomic.Int64
 }
 
 var _ memory.Allocator = (*poolAllocator)(nil)
@@ -28,6 +32,7 @@ func (a *poolAllocator) Allocate(size int) []byte {
 		return make([]byte, size)
 	}
 	c := sizeClass(size)
+	a.used.Add(1 << c)
 	if b, ok := a.pools[c].Get().(*[]byte); ok {
 		return (*b)[:size]
 	}
@@ -52,5 +57,6 @@ func (a *poolAllocator) Free(b []byte) {
 		return
 	}
 	b = b[:c]
+	a.used.Add(-int64(c))
 	a.pools[sizeClass(c)].Put(&b)
 }
