@@ -26,10 +26,20 @@ const (
 	ipcHeaderDictionaryBatch = 2
 	ipcHeaderRecordBatch     = 3
 
+	fbTypeUnion = 14 // Schema.fbs Type
+
 	slotMessageHeaderType   = 1
 	slotMessageHeader       = 2
 	slotSchemaFields        = 1
+	slotSchemaMetadata      = 2
+	slotFieldName           = 0
+	slotFieldTypeType       = 2
+	slotFieldType           = 3
 	slotFieldChildren       = 5
+	slotFieldMetadata       = 6
+	slotKeyValueKey         = 0
+	slotKeyValueValue       = 1
+	slotUnionTypeIDs        = 1
 	slotDictionaryBatchData = 1
 	slotBatchBuffers        = 2
 	slotBatchCompression    = 3
@@ -39,7 +49,8 @@ const (
 // checkIPCMessage checks the flatbuffer Message header of one FlightData
 // message, with its body, before arrow-go decodes it: that the offsets it
 // follows stay inside it; for a schema, that its field tree is a tree of
-// bounded depth and size; for a record or dictionary batch, that its
+// bounded depth and size, its vectors inside it and its strings not
+// shared; for a record or dictionary batch, that its
 // variadic buffer counts do not exceed its buffers and that its compressed
 // buffers decompress to at most maxDecoded bytes in all (arrow-go allocates
 // what a header declares before it finds out that the body does not hold
@@ -65,8 +76,11 @@ func checkIPCMessage(hdr, body []byte, maxDecoded int64) error {
 	}
 	switch typ {
 	case ipcHeaderSchema:
-		budget := maxSchemaFields
-		return fb.checkFields(h, slotSchemaFields, 1, &budget)
+		b := &schemaBudget{fields: maxSchemaFields, bytes: len(hdr)}
+		if err := fb.checkMetadata(h, slotSchemaMetadata, b); err != nil {
+			return err
+		}
+		return fb.checkFields(h, slotSchemaFields, 1, b)
 	case ipcHeaderDictionaryBatch:
 		if h, ok, err = fb.tableField(h, slotDictionaryBatchData); err != nil || !ok {
 			return err
@@ -112,9 +126,18 @@ func (fb flatbuf) checkBatch(t int, body []byte, maxDecoded int64) error {
 	return nil
 }
 
+// schemaBudget is what is left of the limits on a schema: arrow-go decodes
+// a field once per path that reaches it and copies its strings each time,
+// so a header whose tables share subtrees or strings could otherwise
+// decode to far more than its size.
+type schemaBudget struct {
+	fields int // fields still allowed
+	bytes  int // bytes of names and metadata still allowed
+}
+
 // checkFields checks the vector of Field tables in slot of table t, and
-// their children, recursively.
-func (fb flatbuf) checkFields(t, slot, depth int, budget *int) error {
+// their names, metadata, union type ids and children, recursively.
+func (fb flatbuf) checkFields(t, slot, depth int, b *schemaBudget) error {
 	n, elem, ok, err := fb.vectorField(t, slot, 4)
 	if err != nil || !ok {
 		return err
@@ -123,16 +146,69 @@ func (fb flatbuf) checkFields(t, slot, depth int, budget *int) error {
 		return fmt.Errorf("schema nests fields more than %d deep", maxSchemaDepth)
 	}
 	for i := range n {
-		if *budget--; *budget < 0 {
+		if b.fields--; b.fields < 0 {
 			return fmt.Errorf("schema has more than %d fields", maxSchemaFields)
 		}
-		child, err := fb.indirect(elem + 4*i)
+		f, err := fb.indirect(elem + 4*i)
 		if err != nil {
 			return err
 		}
-		if err := fb.checkFields(child, slotFieldChildren, depth+1, budget); err != nil {
+		if err := fb.spend(b, f, slotFieldName); err != nil {
 			return err
 		}
+		if err := fb.checkMetadata(f, slotFieldMetadata, b); err != nil {
+			return err
+		}
+		if typ, ok, err := fb.u8Field(f, slotFieldTypeType); err != nil {
+			return err
+		} else if ok && typ == fbTypeUnion {
+			u, ok, err := fb.tableField(f, slotFieldType)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if _, _, _, err := fb.vectorField(u, slotUnionTypeIDs, 4); err != nil {
+					return err
+				}
+			}
+		}
+		if err := fb.checkFields(f, slotFieldChildren, depth+1, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkMetadata checks a vector of KeyValue tables and spends the sizes of
+// their strings.
+func (fb flatbuf) checkMetadata(t, slot int, b *schemaBudget) error {
+	n, elem, ok, err := fb.vectorField(t, slot, 4)
+	if err != nil || !ok {
+		return err
+	}
+	for i := range n {
+		kv, err := fb.indirect(elem + 4*i)
+		if err != nil {
+			return err
+		}
+		if err := fb.spend(b, kv, slotKeyValueKey); err != nil {
+			return err
+		}
+		if err := fb.spend(b, kv, slotKeyValueValue); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spend charges the string in slot of table t to the budget.
+func (fb flatbuf) spend(b *schemaBudget, t, slot int) error {
+	n, _, _, err := fb.vectorField(t, slot, 1)
+	if err != nil {
+		return err
+	}
+	if b.bytes -= n; b.bytes < 0 {
+		return errors.New("schema names and metadata exceed the message size (shared strings)")
 	}
 	return nil
 }
