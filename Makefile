@@ -4,7 +4,7 @@ TAGS    := duckdb_arrow,pebblegozstd
 GO      ?= go
 GOTEST  := $(GO) test -tags=$(TAGS)
 
-.PHONY: run build test test-short vet bench clean compat compat-if-available
+.PHONY: run build test test-short vet bench clean compat compat-if-available fuzz
 
 ## run: build and start the server on ./data with loopback defaults
 run: build
@@ -43,6 +43,23 @@ compat-if-available:
 ## test-short: the suite without -race (faster while iterating)
 test-short:
 	$(GOTEST) -timeout 25m ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (go test runs their seed
+## corpora on every test run; this explores beyond them). New failing
+## inputs land in the package's testdata/fuzz/<target>/.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	flightsrv:FuzzDoPutIngest flightsrv:FuzzDoPutParams \
+	flightsrv:FuzzTicket flightsrv:FuzzPreparedHandle \
+	engine/sqlparse:FuzzParse engine/sqlparse:FuzzLex engine/sqlparse:FuzzLiteralFastPaths \
+	hotstore:FuzzRowDecode hotstore:FuzzKeyRoundTrip \
+	auth:FuzzVerifyToken auth:FuzzTokenClaims
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GOTEST) -run=^$$ -fuzz=^$$name$$ -fuzztime=$(FUZZTIME) ./$$pkg; \
+	done
 
 ## bench: end-to-end benchmarks against their in-process baselines
 bench:
