@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -74,11 +75,31 @@ type coldState struct {
 	doomed   map[string]coldstore.Segment // removed from manifests, awaiting the last reader
 	dirty    map[partKey]int64            // rows written since the last flush (FLUSH_POLICY)
 	lastSeen map[partKey]int64            // unix seconds of the last flush or start
+	lanes    map[partKey]*rmwLane         // turns of retried read-modify-write statements
+}
+
+// rmwLane serialises the retries of read-modify-write statements of one
+// partition (see Engine.rmw).
+type rmwLane struct {
+	mu sync.Mutex
+	// waiting counts statements holding or queued for mu.
+	waiting atomic.Int32
+}
+
+func (c *coldState) lane(k partKey) *rmwLane {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.lanes[k]
+	if !ok {
+		l = &rmwLane{}
+		c.lanes[k] = l
+	}
+	return l
 }
 
 func newColdState() *coldState {
 	return &coldState{locks: map[partKey]*sync.RWMutex{}, refs: map[string]int{}, doomed: map[string]coldstore.Segment{},
-		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}}
+		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}, lanes: map[partKey]*rmwLane{}}
 }
 
 func (c *coldState) lock(k partKey) *sync.RWMutex {

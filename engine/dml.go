@@ -3,8 +3,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/kalamdb/kalamdb-go/catalog"
 	"github.com/kalamdb/kalamdb-go/engine/duck"
 	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
+	"github.com/kalamdb/kalamdb-go/hotstore"
 	"github.com/kalamdb/kalamdb-go/internal/idgen"
 )
 
@@ -132,7 +136,9 @@ func insertSourceSQL(t *catalog.TableDef, st *sqlparse.Insert, names []string, g
 	return b.String()
 }
 
-// update evaluates the new row versions in DuckDB and writes them.
+// update evaluates the new row versions in DuckDB, each with the _seq of
+// the version it was computed from, and writes them only if those are still
+// the newest versions (see rmw).
 func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, params []any) (*Result, error) {
 	t, err := e.tableRef(sub, st.Table)
 	if err != nil {
@@ -145,33 +151,37 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 	if err != nil {
 		return nil, err
 	}
-	_, recs, err := e.queryAll(ctx, sub, sql, params, nil)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := e.tableRecord(t, recs)
-	releaseAll(recs)
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Release()
-	n := rec.NumRows()
-	if n == 0 {
-		return affectedResult(0), nil
-	}
-	if err := checkConstraints(t, rec); err != nil {
-		return nil, err
-	}
-	seqs := e.seq.NextN(int(n), nil)
-	err = e.hot.Upsert(ctx, t, partition(sub, t), rec, seqs)
-	e.wrote(ctx, t, partition(sub, t), n, err)
-	if err != nil {
-		return nil, err
-	}
-	if st.Returning != "" {
-		return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
-	}
-	return affectedResult(n), nil
+	user := partition(sub, t)
+	return e.rmw(ctx, t, user, func(a *rmwAttempt) (*Result, error) {
+		_, recs, err := e.queryAll(ctx, sub, sql, params, nil)
+		if err != nil {
+			return nil, err
+		}
+		base := baseSeqs(recs, len(t.Columns))
+		rec, err := e.tableRecord(t, recs)
+		releaseAll(recs)
+		if err != nil {
+			return nil, err
+		}
+		defer rec.Release()
+		n := rec.NumRows()
+		if n == 0 {
+			return affectedResult(0), nil
+		}
+		if err := checkConstraints(t, rec); err != nil {
+			return nil, err
+		}
+		seqs := e.seq.NextN(int(n), nil)
+		err = a.write(func() error { return e.upsertVersions(ctx, t, user, rec, seqs, base) })
+		e.wrote(ctx, t, user, n, err)
+		if err != nil {
+			return nil, err
+		}
+		if st.Returning != "" {
+			return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
+		}
+		return affectedResult(n), nil
+	})
 }
 
 // delete finds the matching keys in DuckDB and writes tombstones.
@@ -184,19 +194,32 @@ func (e *Engine) delete(ctx context.Context, sub subject, st *sqlparse.Delete, p
 		return nil, err
 	}
 	sql, keyCol := deleteSQL(t, st)
+	user := partition(sub, t)
+	return e.rmw(ctx, t, user, func(a *rmwAttempt) (*Result, error) {
+		return e.deleteAttempt(ctx, sub, t, user, st, sql, keyCol, params, a)
+	})
+}
+
+// deleteAttempt is one try of a DELETE: find the matching keys and the
+// versions matched, then write tombstones if those are still the newest.
+func (e *Engine) deleteAttempt(ctx context.Context, sub subject, t *catalog.TableDef, user catalog.UserID, st *sqlparse.Delete,
+	sql, keyCol string, params []any, a *rmwAttempt) (*Result, error) {
 	schema, recs, err := e.queryAll(ctx, sub, sql, params, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer releaseAll(recs)
 	keyIdx := schema.FieldIndices(keyCol)
-	if len(keyIdx) == 0 {
-		return nil, fmt.Errorf("delete from %s: key column %s missing from result", t.ID, keyCol)
+	seqIdx := schema.FieldIndices(catalog.SeqColumn)
+	if len(keyIdx) == 0 || len(seqIdx) == 0 {
+		return nil, fmt.Errorf("delete from %s: key column %s or %s missing from result", t.ID, keyCol, catalog.SeqColumn)
 	}
 	var parts []arrow.Array
+	var base []int64
 	var n int64
 	for _, r := range recs {
 		parts = append(parts, r.Column(keyIdx[0]))
+		base = append(base, r.Column(seqIdx[0]).(*array.Int64).Int64Values()...)
 		n += r.NumRows()
 	}
 	if n == 0 {
@@ -208,8 +231,13 @@ func (e *Engine) delete(ctx context.Context, sub subject, st *sqlparse.Delete, p
 	}
 	defer keys.Release()
 	seqs := e.seq.NextN(int(n), nil)
-	deleted, err := e.hot.Delete(ctx, t, partition(sub, t), keys, seqs)
-	e.wrote(ctx, t, partition(sub, t), n, err)
+	var deleted int64
+	err = a.write(func() error {
+		var err error
+		deleted, err = e.deleteVersions(ctx, t, user, keys, seqs, base)
+		return err
+	})
+	e.wrote(ctx, t, user, n, err)
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +465,8 @@ func insertColumns(t *catalog.TableDef, st *sqlparse.Insert) ([]string, []int, e
 	return names, given, nil
 }
 
-// updateSQL is the SELECT computing an UPDATE's new row versions.
+// updateSQL is the SELECT computing an UPDATE's new row versions, then the
+// _seq of the version each was computed from.
 func updateSQL(t *catalog.TableDef, st *sqlparse.Update) (string, error) {
 	pk := t.PrimaryKeyIndex()
 	if pk < 0 {
@@ -469,6 +498,7 @@ func updateSQL(t *catalog.TableDef, st *sqlparse.Update) (string, error) {
 			b.WriteString(duck.QuoteIdent(c.Name))
 		}
 	}
+	b.WriteString(", " + catalog.SeqColumn)
 	writeFromWhere(&b, t, st.Alias, st.Where)
 	return b.String(), nil
 }
@@ -482,11 +512,174 @@ func deleteSQL(t *catalog.TableDef, st *sqlparse.Delete) (string, string) {
 		keyCol = t.Columns[pk].Name
 	}
 	var b strings.Builder
-	if st.Returning != "" {
+	switch {
+	case st.Returning != "":
 		b.WriteString("SELECT *, " + catalog.SeqColumn) // the full rows, for RETURNING
-	} else {
-		b.WriteString("SELECT " + duck.QuoteIdent(keyCol))
+	case keyCol == catalog.SeqColumn:
+		b.WriteString("SELECT " + catalog.SeqColumn)
+	default:
+		// The key, and the version matched (checked when writing).
+		b.WriteString("SELECT " + duck.QuoteIdent(keyCol) + ", " + catalog.SeqColumn)
 	}
 	writeFromWhere(&b, t, st.Alias, st.Where)
 	return b.String(), keyCol
+}
+
+// Read-modify-write statements (UPDATE, DELETE … WHERE) read rows in DuckDB
+// with the _seq of each version read, compute their writes from them, and
+// write only if every version read is still the newest: the hot tier checks
+// its keys in the same step as the synced write (hotstore.UpsertVersions),
+// and a key with no hot version was read from the cold tier, which is
+// unchanged if the partition's manifest is byte-for-byte the one seen before
+// the read (checked while holding off flushes and compactions across the
+// write). A statement that loses the race is retried from a fresh read
+// (rmwTries times, with jittered backoff; retries of one partition take
+// turns), then fails with KindConflict (gRPC Aborted). Inside a transaction
+// the versions are recorded instead and checked at COMMIT.
+const (
+	rmwTries      = 20
+	rmwBackoff    = time.Millisecond
+	rmwMaxBackoff = 40 * time.Millisecond
+)
+
+// versionedWriter is the hot tier's compare-and-set writes (implemented by
+// *hotstore.Store; see hotstore.UpsertVersions).
+type versionedWriter interface {
+	UpsertVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs, base []int64) error
+	DeleteVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs, base []int64) (int64, error)
+}
+
+var _ versionedWriter = (*hotstore.Store)(nil)
+
+// upsertVersions writes rec if every key's newest hot version is still
+// base[i]; a hot tier without versioned writes writes unconditionally.
+func (e *Engine) upsertVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs, base []int64) error {
+	if vw, ok := e.hot.(versionedWriter); ok {
+		return vw.UpsertVersions(ctx, t, user, rec, seqs, base)
+	}
+	return e.hot.Upsert(ctx, t, user, rec, seqs)
+}
+
+// deleteVersions is upsertVersions for tombstones.
+func (e *Engine) deleteVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs, base []int64) (int64, error) {
+	if vw, ok := e.hot.(versionedWriter); ok {
+		return vw.DeleteVersions(ctx, t, user, pks, seqs, base)
+	}
+	return e.hot.Delete(ctx, t, user, pks, seqs)
+}
+
+// baseSeqs collects column n (the _seq of the versions read) of recs.
+func baseSeqs(recs []arrow.RecordBatch, n int) []int64 {
+	var out []int64
+	for _, r := range recs {
+		if int(r.NumCols()) > n {
+			if c, ok := r.Column(n).(*array.Int64); ok {
+				out = append(out, c.Int64Values()...)
+			}
+		}
+	}
+	return out
+}
+
+// rmwAttempt is one try of a read-modify-write statement on one partition.
+type rmwAttempt struct {
+	e    *Engine
+	t    *catalog.TableDef
+	user catalog.UserID
+	// cold is the partition's manifest before the read; tracked says there
+	// is a cold tier to check.
+	cold    []byte
+	tracked bool
+}
+
+// beginRMW starts an attempt: it notes the partition's manifest before the
+// statement reads anything (in a transaction, on its first statement
+// touching the partition).
+func (e *Engine) beginRMW(ctx context.Context, t *catalog.TableDef, user catalog.UserID) (*rmwAttempt, error) {
+	a := &rmwAttempt{e: e, t: t, user: user}
+	if e.cold == nil || t.Type == catalog.TableStream {
+		return a, nil
+	}
+	if tx := txOf(ctx); tx != nil {
+		return a, tx.noteColdRead(t, user)
+	}
+	cold, _, err := e.hot.MetaGet([]byte(manifestKey(t.StoreID, user)))
+	if err != nil {
+		return nil, err
+	}
+	a.cold, a.tracked = cold, true
+	return a, nil
+}
+
+// write runs the attempt's versioned hot write. Outside a transaction it
+// holds off flushes and compactions of the partition and fails with a
+// conflict if one committed since the read (a version read from the cold
+// tier may no longer be the newest, or the read may have missed rows).
+func (a *rmwAttempt) write(fn func() error) error {
+	if !a.tracked {
+		return fn()
+	}
+	l := a.e.coldState.lock(partKey{a.t.StoreID, a.user})
+	l.RLock()
+	defer l.RUnlock()
+	cur, _, err := a.e.hot.MetaGet([]byte(manifestKey(a.t.StoreID, a.user)))
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(cur, a.cold) {
+		return catalog.WrapKind(catalog.KindConflict, hotstore.ErrConflict, "table %s was flushed or compacted while the statement read it", a.t.ID)
+	}
+	return fn()
+}
+
+// rmw runs a read-modify-write statement. Inside a transaction it runs once
+// (COMMIT checks the versions read). In autocommit, an attempt that loses a
+// race with another writer is retried from a fresh read; once a partition
+// has retries pending, its statements take turns (a lane), so that a hot
+// row makes progress instead of every writer failing in turn.
+func (e *Engine) rmw(ctx context.Context, t *catalog.TableDef, user catalog.UserID, attempt func(*rmwAttempt) (*Result, error)) (*Result, error) {
+	if txOf(ctx) != nil {
+		a, err := e.beginRMW(ctx, t, user)
+		if err != nil {
+			return nil, err
+		}
+		return attempt(a)
+	}
+	lane := e.coldState.lane(partKey{t.StoreID, user})
+	backoff := rmwBackoff
+	for try := 1; ; try++ {
+		queued := try > 1 || lane.waiting.Load() > 0
+		if queued {
+			lane.waiting.Add(1)
+			lane.mu.Lock()
+		}
+		res, err := e.rmwOnce(ctx, t, user, attempt)
+		if queued {
+			lane.mu.Unlock()
+			lane.waiting.Add(-1)
+		}
+		if err == nil || !errors.Is(err, hotstore.ErrConflict) {
+			return res, err
+		}
+		if try == rmwTries {
+			return nil, catalog.WrapKind(catalog.KindConflict, err, "statement aborted after %d tries lost to concurrent writers; retry it", try)
+		}
+		d := backoff/2 + rand.N(backoff)
+		if backoff < rmwMaxBackoff {
+			backoff *= 2
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
+
+func (e *Engine) rmwOnce(ctx context.Context, t *catalog.TableDef, user catalog.UserID, attempt func(*rmwAttempt) (*Result, error)) (*Result, error) {
+	a, err := e.beginRMW(ctx, t, user)
+	if err != nil {
+		return nil, err
+	}
+	return attempt(a)
 }

@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"slices"
@@ -20,10 +21,16 @@ import (
 // Tx is an explicit transaction: BEGIN … COMMIT in SQL, or a Flight SQL
 // BeginTransaction id. Its INSERT, UPDATE and DELETE statements are staged
 // (hotstore.Tx) and its queries see them; COMMIT applies them atomically,
-// ROLLBACK discards them. Isolation is read committed with first-committer-
-// wins on written rows: a commit fails (KindConflict, gRPC Aborted) when
-// another writer changed a row the transaction wrote, or when a flush or
-// compaction replaced the segments of a partition it inserted into.
+// ROLLBACK discards them. Each statement reads the newest committed rows
+// plus the transaction's own writes; every row the transaction writes
+// carries the _seq of the version its write was computed from (the version
+// an UPDATE or DELETE read, or the one present when an INSERT staged it),
+// and COMMIT fails (KindConflict, gRPC Aborted), applying nothing, unless
+// every such version is still the newest: first committer wins on rows
+// read-then-written, so no update is lost. A commit also fails when a flush
+// or compaction replaced the segments of a partition the transaction wrote
+// after its first statement there read them (conservatively: the rows read
+// from them may have been superseded).
 type Tx struct {
 	e     *Engine
 	owner catalog.UserID
@@ -47,6 +54,11 @@ type txPart struct {
 	// says it was recorded.
 	segments string
 	checked  bool
+	// cold is the partition's manifest before the transaction's first
+	// read-modify-write statement there read it; coldNoted says it was
+	// recorded.
+	cold      []byte
+	coldNoted bool
 }
 
 type engineTxKey struct{}
@@ -88,27 +100,44 @@ func (tx *Tx) Commit(ctx context.Context) error {
 		}
 		return strings.Compare(string(a.user), string(b.user))
 	})
-	// Hold off flushes of the written partitions while checking that none
-	// replaced segments an INSERT's duplicate check relied on.
+	// Hold off flushes and compactions of the written partitions while
+	// checking that none replaced segments an INSERT's duplicate check or
+	// an UPDATE's or DELETE's read relied on, and while committing.
+	coldChanged := map[hotstore.Partition]bool{}
 	for _, p := range parts {
-		if !p.checked {
+		if !p.checked && !p.coldNoted {
 			continue
 		}
 		l := e.coldState.lock(partKey{p.table.StoreID, p.user})
 		l.RLock()
 		defer l.RUnlock()
-		man, err := e.manifest(p.table, p.user)
-		if err != nil {
-			tx.hot.Rollback()
-			return err
+		if p.checked {
+			man, err := e.manifest(p.table, p.user)
+			if err != nil {
+				tx.hot.Rollback()
+				return err
+			}
+			if segmentsFingerprint(man) != p.segments {
+				tx.hot.Rollback()
+				return catalog.WrapKind(catalog.KindConflict, hotstore.ErrConflict, "transaction aborted: table %s was flushed or compacted while the transaction inserted into it; retry the transaction", p.table.ID)
+			}
 		}
-		if segmentsFingerprint(man) != p.segments {
-			tx.hot.Rollback()
-			return catalog.Errorf(catalog.KindConflict, "transaction aborted: table %s was flushed or compacted while the transaction inserted into it; retry the transaction", p.table.ID)
+		if p.coldNoted {
+			cur, _, err := e.hot.MetaGet([]byte(manifestKey(p.table.StoreID, p.user)))
+			if err != nil {
+				tx.hot.Rollback()
+				return err
+			}
+			coldChanged[hotstore.Partition{StoreID: p.table.StoreID, User: p.user}] = !bytes.Equal(cur, p.cold)
 		}
 	}
 	e.failpoint("tx-before-commit")
-	err := tx.hot.Commit(ctx)
+	err := tx.hot.CommitIf(ctx, func(p hotstore.Partition) bool {
+		changed, noted := coldChanged[p]
+		// A partition written without a noted read (INSERT only) has its
+		// own check above; its keys with no hot version are new ones.
+		return noted && changed
+	})
 	if err == nil {
 		e.failpoint("tx-after-commit")
 	}
@@ -179,6 +208,24 @@ func (e *Engine) noteInsertCheck(ctx context.Context, t *catalog.TableDef, user 
 	if !p.checked {
 		p.checked, p.segments = true, segmentsFingerprint(man)
 	}
+}
+
+// noteColdRead records, before the transaction's first read-modify-write
+// statement in a partition reads, the partition's manifest; COMMIT compares
+// it (a version read from a segment must still be the newest). The
+// partition counts as written from then on, so that the transaction's
+// reads of it see its own writes.
+func (tx *Tx) noteColdRead(t *catalog.TableDef, user catalog.UserID) error {
+	p := tx.part(t, user)
+	if p.coldNoted {
+		return nil
+	}
+	cold, _, err := tx.e.hot.MetaGet([]byte(manifestKey(t.StoreID, user)))
+	if err != nil {
+		return err
+	}
+	p.cold, p.coldNoted = cold, true
+	return nil
 }
 
 func (tx *Tx) part(t *catalog.TableDef, user catalog.UserID) *txPart {

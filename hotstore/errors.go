@@ -47,3 +47,12 @@ func wrapStorage(err error, op string) error {
 	}
 	return catalog.WrapKind(catalog.KindInternal, err, "hotstore: %s", op)
 }
+
+// ErrConflict is wrapped (in a *catalog.Error of kind catalog.KindConflict)
+// by the error of a versioned write or a transaction commit that lost a race:
+// a row it computed from was changed by another writer meanwhile.
+var ErrConflict = errors.New("hotstore: write conflict")
+
+func errConflict(format string, args ...any) error {
+	return &catalog.Error{Kind: catalog.KindConflict, Msg: fmt.Sprintf(format, args...), Err: ErrConflict}
+}

@@ -279,7 +279,7 @@ func (s *Store) Insert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 		if err := noLiveRows(tx.b, t, rec, seqs, rows); err != nil {
 			return err
 		}
-		return tx.stage(t.StoreID, n, rows.key, rows.val)
+		return tx.stage(t, user, n, rows.key, rows.val, nil)
 	}
 	b := s.db.NewBatchWithSize(len(rows.keys) + len(rows.vals) + n*8)
 	defer b.Close()
@@ -326,9 +326,16 @@ func isLive(r reader, key []byte) (bool, error) {
 	return live, nil
 }
 
-// Upsert writes new row versions unconditionally (used by UPDATE), in one
-// synced batch. rec and seqs are as for Insert.
+// Upsert writes new row versions unconditionally, in one synced batch. rec
+// and seqs are as for Insert. UPDATE uses UpsertVersions, which refuses to
+// overwrite a version the statement did not read.
 func (s *Store) Upsert(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) error {
+	return s.upsert(ctx, t, user, rec, seqs, nil)
+}
+
+// upsert writes new row versions; with base, only if every key's stored
+// version is still base[i] (see UpsertVersions).
+func (s *Store) upsert(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs, base []int64) error {
 	if err := s.begin(ctx, t, user); err != nil {
 		return err
 	}
@@ -345,8 +352,11 @@ func (s *Store) Upsert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 	if err != nil {
 		return err
 	}
+	if base != nil && len(base) != n {
+		return catalog.Errorf(catalog.KindInvalid, "hotstore: %s: %d rows but %d base versions", t.ID, n, len(base))
+	}
 	if tx != nil {
-		return tx.stage(t.StoreID, n, rows.key, rows.val)
+		return tx.stage(t, user, n, rows.key, rows.val, base)
 	}
 	b := s.db.NewBatchWithSize(len(rows.keys) + len(rows.vals) + n*8)
 	defer b.Close()
@@ -355,10 +365,14 @@ func (s *Store) Upsert(ctx context.Context, t *catalog.TableDef, user catalog.Us
 			return wrapStorage(err, "upsert")
 		}
 	}
-	// Taken so that Upsert linearises with Insert's check-then-write.
+	// Taken so that Upsert linearises with Insert's check-then-write and
+	// with other writers' version checks.
 	mu := s.tableLock(t.StoreID)
 	mu.Lock()
 	defer mu.Unlock()
+	if err := unchanged(s.db, t, n, rows.key, base); err != nil {
+		return err
+	}
 	return wrapStorage(b.Commit(pebble.Sync), "upsert")
 }
 
@@ -383,6 +397,12 @@ func checkKeys(t *catalog.TableDef, pks arrow.Array) error {
 // colder tier are masked too. It returns the number of keys that had a live
 // row in the hot store.
 func (s *Store) Delete(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs []int64) (int64, error) {
+	return s.delete(ctx, t, user, pks, seqs, nil)
+}
+
+// delete writes tombstones; with base, only if every key's stored version
+// is still base[i] (see DeleteVersions).
+func (s *Store) delete(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs, base []int64) (int64, error) {
 	if err := s.begin(ctx, t, user); err != nil {
 		return 0, err
 	}
@@ -396,6 +416,9 @@ func (s *Store) Delete(ctx context.Context, t *catalog.TableDef, user catalog.Us
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if base != nil && len(base) != n {
+		return 0, catalog.Errorf(catalog.KindInvalid, "hotstore: %s: %d keys but %d base versions", t.ID, n, len(base))
 	}
 	prefix := partitionPrefix(nil, t, user)
 	keys := make([]byte, 0, n*(len(prefix)+16))
@@ -448,7 +471,7 @@ func (s *Store) Delete(ctx context.Context, t *catalog.TableDef, user catalog.Us
 		if err != nil {
 			return 0, err
 		}
-		return count, tx.stage(t.StoreID, n, key, tomb)
+		return count, tx.stage(t, user, n, key, tomb, base)
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
@@ -460,6 +483,9 @@ func (s *Store) Delete(ctx context.Context, t *catalog.TableDef, user catalog.Us
 	mu := s.tableLock(t.StoreID)
 	mu.Lock()
 	defer mu.Unlock()
+	if err := unchanged(s.db, t, n, key, base); err != nil {
+		return 0, err
+	}
 	count, err := countLive(s.db)
 	if err != nil {
 		return 0, err

@@ -21,8 +21,10 @@ const MaxTxBytes = 512 << 20
 // context go into the batch instead of the database, and its reads see the
 // database with the batch applied on top (read your own writes). Commit
 // applies every staged write in one synced batch, all or nothing even
-// across a crash, after checking that no other writer changed a staged key
-// since the transaction first wrote it (first committer wins).
+// across a crash, after checking that every staged key still holds the
+// version the transaction's write was computed from (first committer wins
+// on rows read-then-written): for UPDATE and DELETE the version the
+// statement read, for INSERT the version present when the key was staged.
 //
 // A Tx is used by one statement at a time; the caller serialises.
 type Tx struct {
@@ -33,10 +35,26 @@ type Tx struct {
 		sync.Mutex
 		done bool
 	}
-	// observed is, per staged key, the committed _seq seen when the
-	// transaction first wrote the key (0: absent).
-	observed map[string]int64
+	// observed is, per staged key, the committed version the transaction's
+	// first write of the key was computed from.
+	observed map[string]txSeen
 	tables   map[uint64]struct{}
+	// parts are the partitions written; txSeen.part indexes it.
+	parts   []Partition
+	partIdx map[Partition]int
+}
+
+// txSeen is the committed version a staged key was computed from.
+type txSeen struct {
+	seq  int64 // _seq of the version (0: none)
+	part int   // index in Tx.parts
+}
+
+// Partition names one partition of a table: its store id, and the user for
+// per-user tables ("" for shared tables).
+type Partition struct {
+	StoreID uint64
+	User    catalog.UserID
 }
 
 type txKey struct{}
@@ -47,7 +65,8 @@ func (s *Store) BeginTx() (*Tx, error) {
 		return nil, err
 	}
 	defer s.release()
-	return &Tx{s: s, b: s.db.NewIndexedBatch(), observed: map[string]int64{}, tables: map[uint64]struct{}{}}, nil
+	return &Tx{s: s, b: s.db.NewIndexedBatch(), observed: map[string]txSeen{}, tables: map[uint64]struct{}{},
+		partIdx: map[Partition]int{}}, nil
 }
 
 // WithTx returns a context whose Store operations run inside tx.
@@ -96,29 +115,46 @@ func (s *Store) reader(ctx context.Context) (reader, error) {
 // Staged reports whether the transaction has written anything.
 func (tx *Tx) Staged() bool { return len(tx.observed) > 0 }
 
-// stage records each key's committed version (first write only) and adds
-// the writes to the batch. vals(i) is key i's new value.
-func (tx *Tx) stage(storeID uint64, n int, key func(int) []byte, val func(int) []byte) error {
+// stage records, on a key's first write, the committed version the write
+// was computed from — base[i] when given (the version the statement read),
+// else the version committed now — and adds the writes to the batch.
+// val(i) is key i's new value.
+func (tx *Tx) stage(t *catalog.TableDef, user catalog.UserID, n int, key func(int) []byte, val func(int) []byte, base []int64) error {
 	if tx.b.Len() > MaxTxBytes {
 		return catalog.Errorf(catalog.KindResourceExhausted, "transaction too large: more than %d MiB of staged writes; commit in smaller transactions", MaxTxBytes>>20)
+	}
+	if !t.Type.PerUser() {
+		user = ""
+	}
+	p := Partition{StoreID: t.StoreID, User: user}
+	part, ok := tx.partIdx[p]
+	if !ok {
+		part = len(tx.parts)
+		tx.parts = append(tx.parts, p)
+		tx.partIdx[p] = part
 	}
 	for i := 0; i < n; i++ {
 		k := key(i)
 		if _, ok := tx.observed[string(k)]; ok {
 			continue
 		}
-		seq, err := committedSeq(tx.s.db, k)
-		if err != nil {
-			return err
+		var seq int64
+		if base != nil {
+			seq = base[i]
+		} else {
+			var err error
+			if seq, err = committedSeq(tx.s.db, k); err != nil {
+				return err
+			}
 		}
-		tx.observed[string(k)] = seq
+		tx.observed[string(k)] = txSeen{seq: seq, part: part}
 	}
 	for i := 0; i < n; i++ {
 		if err := tx.b.Set(key(i), val(i), nil); err != nil {
 			return wrapStorage(err, "stage write")
 		}
 	}
-	tx.tables[storeID] = struct{}{}
+	tx.tables[t.StoreID] = struct{}{}
 	return nil
 }
 
@@ -138,11 +174,19 @@ func committedSeq(r reader, key []byte) (int64, error) {
 	return int64(binary.LittleEndian.Uint64(v[1:9])), nil
 }
 
-// Commit applies the staged writes atomically and durably. It fails with a
-// KindConflict error, applying nothing, when another writer committed a
-// newer version of a staged key after the transaction first wrote it. The
-// transaction has ended either way.
-func (tx *Tx) Commit(ctx context.Context) error {
+// Commit is CommitIf with no cold tier to consult.
+func (tx *Tx) Commit(ctx context.Context) error { return tx.CommitIf(ctx, nil) }
+
+// CommitIf applies the staged writes atomically and durably. It fails with
+// a KindConflict error wrapping ErrConflict, applying nothing, when a staged
+// key no longer holds the committed version its first write was computed
+// from: another writer committed a newer version (or tombstone) meanwhile.
+// A key with no hot version at commit passes only if coldChanged reports its
+// partition's cold tier unchanged since the transaction read it (the version
+// it read then is still the newest, in the cold tier); nil coldChanged means
+// no cold tier. The caller holds off flushes and compactions of the written
+// partitions across the call. The transaction has ended either way.
+func (tx *Tx) CommitIf(ctx context.Context, coldChanged func(Partition) bool) error {
 	if err := tx.end(); err != nil {
 		return err
 	}
@@ -169,14 +213,24 @@ func (tx *Tx) Commit(ctx context.Context) error {
 		mu.Lock()
 		defer mu.Unlock()
 	}
+	changed := make([]bool, len(tx.parts))
+	if coldChanged != nil {
+		for i, p := range tx.parts {
+			changed[i] = coldChanged(p)
+		}
+	}
 	for k, seen := range tx.observed {
 		now, err := committedSeq(tx.s.db, []byte(k))
 		if err != nil {
 			return err
 		}
-		if now > seen {
-			return catalog.Errorf(catalog.KindConflict, "transaction aborted: a row it wrote was changed by another writer after the transaction first wrote it (write-write conflict); retry the transaction")
+		if now == seen.seq && now != 0 {
+			continue
 		}
+		if now == 0 && !changed[seen.part] {
+			continue // no hot version; the cold one it saw is still the newest
+		}
+		return errConflict("transaction aborted: a row it wrote was changed by another writer after the transaction read it; retry the transaction")
 	}
 	return wrapStorage(tx.b.Commit(pebble.Sync), "commit")
 }
