@@ -102,9 +102,20 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func open(t testing.TB, kv KV, clk *fakeClock, rootPW string) *Service {
 	t.Helper()
-	s, err := Open(kv, Options{RootPassword: rootPW, BcryptCost: bcrypt.MinCost, Now: clk.Now, TokenTTL: time.Hour})
+	s, err := Open(kv, Options{RootPassword: rootPW, BcryptCost: bcrypt.MinCost, Now: clk.Now, Sleep: clk.Advance, TokenTTL: time.Hour})
 	require.NoError(t, err)
 	return s
+}
+
+// markPurged marks dropped user id's data removed, as the engine does once
+// its cleanup job has run.
+func markPurged(t testing.TB, s *Service, id catalog.UserID) {
+	t.Helper()
+	u, ok := s.PendingPurge(id)
+	require.True(t, ok, "user %s has no pending purge", id)
+	require.NoError(t, s.MarkPurged(id, *u.DeletedAt))
+	_, ok = s.PendingPurge(id)
+	require.False(t, ok)
 }
 
 func requireKind(t *testing.T, err error, kind catalog.ErrorKind, msg string) {
@@ -245,6 +256,10 @@ func TestValidation(t *testing.T) {
 	requireKind(t, s.DropUser("alice"), catalog.KindNotFound, "")
 	_, err := s.Authenticate("alice", "password1", false)
 	require.Equal(t, "invalid username or password", err.Error())
+	// The name is reserved until the dropped account's data is removed.
+	requireKind(t, s.CreateUser("alice", "password3", catalog.RoleUser, ""), catalog.KindUnavailable, "user alice is still being removed; retry")
+	requireKind(t, s.CreateInternalUser("alice", catalog.RoleUser, ""), catalog.KindUnavailable, "still being removed")
+	markPurged(t, s, "alice")
 	require.NoError(t, s.CreateUser("alice", "password3", catalog.RoleUser, ""))
 	_, err = s.Authenticate("alice", "password3", false)
 	require.NoError(t, err)
@@ -270,46 +285,73 @@ func TestLockout(t *testing.T) {
 	kv, clk := newMemKV(), newClock()
 	s := open(t, kv, clk, "")
 	require.NoError(t, s.CreateUser("alice", "password1", catalog.RoleUser, ""))
+	const attacker, owner = "203.0.113.7", "198.51.100.1"
+	start := clk.Now()
 	for i := 0; i < MaxFailedLogins; i++ {
-		_, err := s.Authenticate("alice", "wrong-password", false)
+		_, err := s.AuthenticateFrom("alice", "wrong-password", attacker)
 		require.Equal(t, "invalid username or password", err.Error())
 	}
-	_, err := s.Authenticate("alice", "password1", false)
-	requireKind(t, err, catalog.KindUnauthenticated, "account locked until 2026-03-01T12:15:00Z")
+	// The delays before attempts 3, 4 and 5 passed on the clock.
+	require.Equal(t, 1750*time.Millisecond, clk.Now().Sub(start))
+	_, err := s.AuthenticateFrom("alice", "password1", attacker)
+	requireKind(t, err, catalog.KindUnauthenticated, "account locked for this client address until 2026-03-01T12:15:01Z")
 
-	// The lock is persisted.
-	s2 := open(t, kv, clk, "")
-	_, err = s2.Authenticate("alice", "password1", false)
-	requireKind(t, err, catalog.KindUnauthenticated, "account locked until")
+	// Only the attacker's address is locked: the owner logs in.
+	u, err := s.AuthenticateFrom("alice", "password1", owner)
+	require.NoError(t, err)
+	require.Equal(t, clk.Now().Add(LockoutDuration), *u.LockedUntil, "locked_until records the latest lock of an address")
+	require.Zero(t, u.FailedLoginAttempts, "a success resets the account's failure count")
 
 	clk.Advance(LockoutDuration - time.Second)
-	_, err = s.Authenticate("alice", "password1", false)
+	_, err = s.AuthenticateFrom("alice", "password1", attacker)
 	requireKind(t, err, catalog.KindUnauthenticated, "account locked")
 	clk.Advance(time.Second)
-	u, err := s.Authenticate("alice", "password1", false)
+	u, err = s.AuthenticateFrom("alice", "password1", attacker)
 	require.NoError(t, err)
-	require.Nil(t, u.LockedUntil)
+	require.Nil(t, u.LockedUntil, "an expired lock is cleared")
 	require.Zero(t, u.FailedLoginAttempts)
 
-	// Success resets the counter: 4 failures, 1 success, 4 failures: no lock.
+	// Success resets the pair's count: 4 failures, 1 success, 4 failures: no lock.
 	for round := 0; round < 2; round++ {
 		for i := 0; i < MaxFailedLogins-1; i++ {
-			_, err := s.Authenticate("alice", "wrong-password", false)
+			_, err := s.AuthenticateFrom("alice", "wrong-password", attacker)
 			requireKind(t, err, catalog.KindUnauthenticated, "invalid username")
 		}
-		_, err = s.Authenticate("alice", "password1", false)
+		_, err = s.AuthenticateFrom("alice", "password1", attacker)
 		require.NoError(t, err)
 	}
 
+	// Failures are forgotten LockoutDuration after the last one.
+	for i := 0; i < MaxFailedLogins-1; i++ {
+		_, _ = s.AuthenticateFrom("alice", "wrong-password", attacker)
+	}
+	clk.Advance(LockoutDuration)
+	_, _ = s.AuthenticateFrom("alice", "wrong-password", attacker)
+	_, err = s.AuthenticateFrom("alice", "password1", attacker)
+	require.NoError(t, err)
+
 	// An admin password reset clears a lock.
 	for i := 0; i < MaxFailedLogins; i++ {
-		_, _ = s.Authenticate("alice", "wrong-password", false)
+		_, _ = s.AuthenticateFrom("alice", "wrong-password", attacker)
 	}
-	_, err = s.Authenticate("alice", "password1", false)
+	u, ok := s.GetUser("alice")
+	require.True(t, ok)
+	require.Equal(t, MaxFailedLogins, u.FailedLoginAttempts)
+	_, err = s.AuthenticateFrom("alice", "password1", attacker)
 	requireKind(t, err, catalog.KindUnauthenticated, "account locked")
 	require.NoError(t, s.SetPassword("alice", "password2"))
-	_, err = s.Authenticate("alice", "password2", false)
+	_, err = s.AuthenticateFrom("alice", "password2", attacker)
 	require.NoError(t, err)
+
+	// Locks live in memory only: a restart forgets them (the informational
+	// fields stay).
+	for i := 0; i < MaxFailedLogins; i++ {
+		_, _ = s.AuthenticateFrom("alice", "wrong-password", attacker)
+	}
+	s2 := open(t, kv, clk, "")
+	u, err = s2.AuthenticateFrom("alice", "password2", attacker)
+	require.NoError(t, err)
+	require.NotNil(t, u.LockedUntil)
 }
 
 func TestLoginPersistsLastLoginAtRarely(t *testing.T) {
@@ -346,6 +388,9 @@ func TestLoginStoreFailureStillCountsFailures(t *testing.T) {
 	}
 	_, err := s.Authenticate("alice", "password1", false)
 	requireKind(t, err, catalog.KindUnauthenticated, "account locked")
+	u, ok := s.GetUser("alice")
+	require.True(t, ok)
+	require.NotNil(t, u.LockedUntil, "the bookkeeping is kept in memory")
 	requireKind(t, s.SetEmail("alice", "a@b"), catalog.KindInternal, "disk full")
 }
 
@@ -486,6 +531,7 @@ func TestTokenInvalidatedByPasswordChangeAndDrop(t *testing.T) {
 	requireKind(t, err, catalog.KindNotFound, "")
 
 	// Re-creating bob does not revive old tokens.
+	markPurged(t, s, "bob")
 	require.NoError(t, s.CreateUser("bob", "password1", catalog.RoleUser, ""))
 	_, err = s.VerifyToken(tb)
 	requireKind(t, err, catalog.KindUnauthenticated, "")

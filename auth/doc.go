@@ -23,10 +23,39 @@
 //
 // A failed login never distinguishes an unknown user from a wrong password:
 // both return "invalid username or password" with KindUnauthenticated, and
-// both spend a bcrypt comparison. Five consecutive failures lock an account
-// for 15 minutes. Successful password checks are cached for 5 minutes
-// (keyed by a salted SHA-256 of the credentials, never the plain password)
-// so repeated logins do not pay for bcrypt.
+// both spend a bcrypt comparison. A password longer than MaxPasswordLen
+// (72 bytes, all bcrypt reads) is refused at login as at creation, with
+// the same answer, rather than checked on its first 72 bytes.
+//
+// Failures are counted per (user name, client address) pair, for unknown
+// names exactly as for known ones, so the answers and their timing do not
+// tell them apart either. From the third consecutive failure each attempt
+// of the pair first waits LoginDelay (250 ms, 500 ms, 1 s, … capped at
+// MaxLoginDelay); the fifth locks the pair, and only that pair, for
+// LockoutDuration (15 minutes): other addresses still log in, so nobody can
+// lock an account out by failing on purpose. Attempts still running count
+// as failures, so parallel attempts cannot outrun the limit. A system
+// account is never locked from a loopback address, only delayed: the
+// machine's operator always has a way in. Pair state lives in memory
+// (bounded; a restart forgets it). A successful login resets its pair, and
+// SetPassword resets every pair of the user.
+//
+// The stored User keeps two informational fields, shown in system.users:
+// FailedLoginAttempts (failed logins from any address since the last
+// successful one) and LockedUntil (the latest end of a lock of one of its
+// client addresses). Neither blocks a login.
+//
+// Successful password checks are cached for 5 minutes (keyed by a salted
+// SHA-256 of the credentials, never the plain password) so repeated logins
+// do not pay for bcrypt.
+//
+// # Dropped users
+//
+// DropUser keeps the record with DeletedAt set, and the name stays
+// reserved until the caller (the engine's user cleanup job) has removed the
+// user's rows and calls MarkPurged: until then CreateUser of that name
+// fails with KindUnavailable, so a new account never sees a former
+// account's data.
 //
 // # Tokens
 //

@@ -55,6 +55,10 @@ type Options struct {
 	BcryptCost int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Sleep waits out the progressive delay of a login attempt after
+	// failed ones (see LoginDelay); nil means time.Sleep. Tests with a
+	// fake clock pass one that advances it (or does nothing).
+	Sleep func(time.Duration)
 	// Logger receives warnings (password-less root, lockouts); nil discards.
 	Logger *slog.Logger
 	// OIDCIssuers are the external identity providers whose RS256/ES256
@@ -73,6 +77,7 @@ type Options struct {
 type Service struct {
 	kv       KV
 	now      func() time.Time
+	sleep    func(time.Duration)
 	log      *slog.Logger
 	cost     int
 	tokenTTL time.Duration
@@ -85,6 +90,7 @@ type Service struct {
 	users   map[catalog.UserID]User
 
 	cache *credCache
+	guard *loginGuard
 
 	dummyOnce sync.Once
 	dummyHash []byte
@@ -104,6 +110,7 @@ func Open(kv KV, opts Options) (*Service, error) {
 	s := &Service{
 		kv:       kv,
 		now:      opts.Now,
+		sleep:    opts.Sleep,
 		log:      opts.Logger,
 		cost:     opts.BcryptCost,
 		tokenTTL: opts.TokenTTL,
@@ -112,6 +119,10 @@ func Open(kv KV, opts Options) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.sleep == nil {
+		s.sleep = time.Sleep
+	}
+	s.guard = newLoginGuard()
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -291,7 +302,13 @@ func invalidCredentials() error {
 }
 
 func lockedError(until time.Time) error {
-	return catalog.Errorf(catalog.KindUnauthenticated, "account locked until %s", until.UTC().Format(time.RFC3339))
+	return catalog.Errorf(catalog.KindUnauthenticated, "too many failed logins: account locked for this client address until %s", until.UTC().Format(time.RFC3339))
+}
+
+// stillRemoving is the error for reusing the name of a dropped user whose
+// data has not been removed yet.
+func stillRemoving(id catalog.UserID) error {
+	return catalog.Errorf(catalog.KindUnavailable, "user %s is still being removed; retry", id)
 }
 
 func notFound(id catalog.UserID) error {
@@ -309,46 +326,94 @@ func (s *Service) dummyCompare(password string) {
 	_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
 }
 
-// Authenticate checks a user name and password. loopback reports whether
-// the client connected from a loopback address; only then may a root
-// without a password log in with an empty password. Unknown users, dropped
-// users and wrong passwords all fail with the same KindUnauthenticated
-// "invalid username or password"; a locked account fails with "account
-// locked until <time>". The returned copy has no password hash.
+// Authenticate is AuthenticateFrom for a caller that knows only whether
+// the client is on loopback: every loopback client counts as 127.0.0.1 and
+// every other client as one unknown address, so failures of remote
+// clients share one lock. Prefer AuthenticateFrom.
 func (s *Service) Authenticate(user, password string, loopback bool) (User, error) {
-	now := s.now()
+	return s.AuthenticateFrom(user, password, legacyAddr(loopback))
+}
+
+// AuthenticateFrom checks a user name and password sent from client
+// address addr (an IP address; "" if unknown). Only from a loopback
+// address may a root without a password log in with an empty password.
+//
+// Unknown users, dropped users, wrong passwords and passwords longer than
+// MaxPasswordLen (which bcrypt would cut) all fail with the same
+// KindUnauthenticated "invalid username or password" and about the same
+// time. Failures are counted per (name, addr) pair, known name or not:
+// from the third consecutive failure each attempt of the pair first waits
+// LoginDelay, and the fifth locks the pair, and only that pair, for
+// LockoutDuration ("account locked for this client address until <time>").
+// A system account is never locked from a loopback address, only delayed,
+// so that the machine's operator can always log in. The returned copy has
+// no password hash.
+func (s *Service) AuthenticateFrom(user, password, addr string) (User, error) {
 	id := normID(catalog.UserID(user))
-	u, ok := s.lookup(id)
-	if !ok || u.Deleted() {
-		s.dummyCompare(password)
+	loopback := isLoopbackAddr(addr)
+	exempt := false
+	if u, ok := s.lookup(id); ok && !u.Deleted() && u.Role == catalog.RoleSystem && loopback {
+		exempt = true
+	}
+	key := pairKey(id, addr)
+	att := s.guard.begin(key, s.now(), exempt)
+	switch {
+	case !att.lockedUntil.IsZero():
+		return User{}, lockedError(att.lockedUntil)
+	case att.busy:
 		return User{}, invalidCredentials()
 	}
-	if u.LockedAt(now) {
-		return User{}, lockedError(*u.LockedUntil)
+	if att.delay > 0 {
+		s.sleep(att.delay)
 	}
-	hash := u.PasswordHash
-	good := false
-	if hash == "" {
-		good = id == catalog.RootUser && password == "" && loopback
-	} else {
-		k := s.cache.key(id, password)
-		if s.cache.hit(k, id, hash, now) {
-			good = true
-		} else if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil {
-			good = true
-			s.cache.put(k, id, hash, now)
-		}
-	}
+	now := s.now()
+	u, hash, good := s.check(id, password, loopback, now)
 	if !good {
-		return User{}, s.recordFailure(id, hash, now)
+		until := s.guard.end(key, false, now, exempt)
+		if u.ID != "" {
+			s.recordFailure(id, hash, now, until)
+		}
+		return User{}, invalidCredentials()
 	}
+	s.guard.end(key, true, now, exempt)
 	return s.recordSuccess(id, hash, now)
 }
 
+// check verifies a password against the live user id, spending a bcrypt
+// comparison whatever the outcome (or a cache hit for a recently verified
+// password). It returns the user's record (zero if there is none) and the
+// hash it checked against.
+func (s *Service) check(id catalog.UserID, password string, loopback bool, now time.Time) (User, string, bool) {
+	u, ok := s.lookup(id)
+	if !ok || u.Deleted() {
+		s.dummyCompare(password)
+		return User{}, "", false
+	}
+	if len(password) > MaxPasswordLen {
+		// bcrypt would ignore the rest: such a password is never right.
+		s.dummyCompare(password)
+		return u, u.PasswordHash, false
+	}
+	hash := u.PasswordHash
+	if hash == "" {
+		return u, hash, id == catalog.RootUser && password == "" && loopback
+	}
+	k := s.cache.key(id, password)
+	if s.cache.hit(k, id, hash, now) {
+		return u, hash, true
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil {
+		s.cache.put(k, id, hash, now)
+		return u, hash, true
+	}
+	return u, hash, false
+}
+
 // loginStateCurrent reports whether a successful login at now needs no
-// write: no failure bookkeeping to reset and LastLoginAt fresh enough.
+// write: no failures to reset, no expired lock to clear, and LastLoginAt
+// fresh enough.
 func loginStateCurrent(u User, now time.Time) bool {
-	return u.FailedLoginAttempts == 0 && u.LockedUntil == nil &&
+	return u.FailedLoginAttempts == 0 && (u.LockedUntil == nil || now.Before(*u.LockedUntil)) &&
 		u.LastLoginAt != nil && now.Sub(*u.LastLoginAt) < lastLoginGranularity && !now.Before(*u.LastLoginAt)
 }
 
@@ -366,14 +431,13 @@ func (s *Service) recordSuccess(id catalog.UserID, hash string, now time.Time) (
 	if !ok || u.Deleted() || u.PasswordHash != hash {
 		return User{}, invalidCredentials()
 	}
-	if u.LockedAt(now) {
-		return User{}, lockedError(*u.LockedUntil)
-	}
 	if loginStateCurrent(u, now) {
 		return u.public(), nil
 	}
 	u.FailedLoginAttempts = 0
-	u.LockedUntil = nil
+	if u.LockedUntil != nil && !now.Before(*u.LockedUntil) {
+		u.LockedUntil = nil
+	}
 	if u.LastLoginAt == nil || now.Sub(*u.LastLoginAt) >= lastLoginGranularity || now.Before(*u.LastLoginAt) {
 		u.LastLoginAt = timePtr(now)
 	}
@@ -381,25 +445,27 @@ func (s *Service) recordSuccess(id catalog.UserID, hash string, now time.Time) (
 	return u.public(), nil
 }
 
-func (s *Service) recordFailure(id catalog.UserID, hash string, now time.Time) error {
+// recordFailure updates the account's informational failure bookkeeping:
+// one more failed login and, when the attempt locked its client address
+// (lockedUntil not zero), the latest lock end.
+func (s *Service) recordFailure(id catalog.UserID, hash string, now, lockedUntil time.Time) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	u, ok := s.users[id]
 	if !ok || u.Deleted() || u.PasswordHash != hash {
-		return invalidCredentials()
+		return
 	}
-	if u.LockedAt(now) {
-		return invalidCredentials()
-	}
-	u.LockedUntil = nil
 	u.FailedLoginAttempts++
-	if u.FailedLoginAttempts >= MaxFailedLogins {
-		u.FailedLoginAttempts = 0
-		u.LockedUntil = timePtr(now.Add(LockoutDuration))
-		s.log.Warn("auth: account locked after failed logins", "user", string(id), "until", *u.LockedUntil)
+	if u.LockedUntil != nil && !now.Before(*u.LockedUntil) {
+		u.LockedUntil = nil
+	}
+	if !lockedUntil.IsZero() {
+		if u.LockedUntil == nil || lockedUntil.After(*u.LockedUntil) {
+			u.LockedUntil = timePtr(lockedUntil)
+		}
+		s.log.Warn("auth: client address locked out of account after failed logins", "user", string(id), "until", lockedUntil)
 	}
 	s.storeLoginState(u)
-	return invalidCredentials()
 }
 
 // CreateInternalUser creates a user without a password (AuthType
@@ -422,7 +488,9 @@ const AuthTypeInternal = "internal"
 // CreateUser creates a user. The name must be a valid identifier (stored
 // lower-case), the password 8..72 bytes and the role one of the four
 // roles; otherwise KindInvalid. An existing user fails with
-// KindAlreadyExists; a dropped user's name may be reused.
+// KindAlreadyExists. A dropped user's name may be reused once its data has
+// been removed (MarkPurged); before that CreateUser fails with
+// KindUnavailable ("user x is still being removed; retry").
 func (s *Service) CreateUser(id catalog.UserID, password string, role catalog.Role, email string) error {
 	id, err := parseID(id)
 	if err != nil {
@@ -436,6 +504,8 @@ func (s *Service) CreateUser(id catalog.UserID, password string, role catalog.Ro
 	}
 	if u, ok := s.lookup(id); ok && !u.Deleted() {
 		return catalog.Errorf(catalog.KindAlreadyExists, "user %s already exists", id)
+	} else if ok && u.PurgePending() {
+		return stillRemoving(id)
 	}
 	h, err := s.hash(password) // outside the writer lock: bcrypt is slow
 	if err != nil {
@@ -452,12 +522,16 @@ func validateUser(role catalog.Role, email string) error {
 }
 
 // insertUser stores a new user u (ID, role, email and credentials set)
-// unless a live user with its id exists (KindAlreadyExists).
+// unless a live user with its id exists (KindAlreadyExists) or a dropped
+// one whose data is still being removed (KindUnavailable): a new account
+// must never see a former account's rows.
 func (s *Service) insertUser(u User) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if old, ok := s.users[u.ID]; ok && !old.Deleted() {
 		return catalog.Errorf(catalog.KindAlreadyExists, "user %s already exists", u.ID)
+	} else if ok && old.PurgePending() {
+		return stillRemoving(u.ID)
 	}
 	u.CreatedAt = s.now()
 	u.UpdatedAt = u.CreatedAt
@@ -486,8 +560,8 @@ func (s *Service) update(id catalog.UserID, fn func(*User) error) error {
 }
 
 // SetPassword replaces a user's password (8..72 bytes, else KindInvalid).
-// It also clears any lockout, and invalidates the user's cached logins and
-// every token issued before.
+// It also clears the user's lockouts (for every client address), and
+// invalidates the user's cached logins and every token issued before.
 func (s *Service) SetPassword(id catalog.UserID, password string) error {
 	if err := validatePassword(password); err != nil {
 		return err
@@ -507,6 +581,9 @@ func (s *Service) SetPassword(id catalog.UserID, password string) error {
 		return nil
 	})
 	s.cache.invalidate(id)
+	if err == nil {
+		s.guard.forget(id)
+	}
 	return err
 }
 
@@ -539,8 +616,9 @@ func (s *Service) SetEmail(id catalog.UserID, email string) error {
 
 // DropUser soft-deletes a user: it sets DeletedAt and clears the password
 // hash, so the user can no longer log in and its tokens stop verifying.
-// Root cannot be dropped (KindPermission); a missing or already dropped user
-// fails with KindNotFound.
+// The name stays reserved until the caller has removed the user's data and
+// called MarkPurged. Root cannot be dropped (KindPermission); a missing or
+// already dropped user fails with KindNotFound.
 func (s *Service) DropUser(id catalog.UserID) error {
 	id = normID(id)
 	if id == catalog.RootUser {
@@ -548,6 +626,7 @@ func (s *Service) DropUser(id catalog.UserID) error {
 	}
 	err := s.update(id, func(u *User) error {
 		u.DeletedAt = timePtr(s.now())
+		u.PurgedAt = nil
 		u.PasswordHash = ""
 		u.FailedLoginAttempts = 0
 		u.LockedUntil = nil
@@ -555,6 +634,37 @@ func (s *Service) DropUser(id catalog.UserID) error {
 	})
 	s.cache.invalidate(id)
 	return err
+}
+
+// PendingPurge returns the record of user id if it has been dropped and
+// its data not yet removed (see MarkPurged), without its password hash.
+func (s *Service) PendingPurge(id catalog.UserID) (User, bool) {
+	u, ok := s.lookup(normID(id))
+	if !ok || !u.PurgePending() {
+		return User{}, false
+	}
+	return u.public(), true
+}
+
+// MarkPurged records that the data of dropped user id, dropped at
+// deletedAt, has been removed, which frees its name for a new account. It
+// does nothing if that drop is already marked purged, and fails with
+// KindFailedPrecondition if id is not that dropped user (it was re-created
+// or dropped again since), so a stale cleanup can never release a name.
+func (s *Service) MarkPurged(id catalog.UserID, deletedAt time.Time) error {
+	id = normID(id)
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	u, ok := s.users[id]
+	if !ok || u.DeletedAt == nil || !u.DeletedAt.Equal(deletedAt) {
+		return catalog.Errorf(catalog.KindFailedPrecondition, "user %s is not the user dropped at %s", id, deletedAt.UTC().Format(time.RFC3339Nano))
+	}
+	if u.PurgedAt != nil {
+		return nil
+	}
+	u.PurgedAt = timePtr(s.now())
+	u.UpdatedAt = *u.PurgedAt
+	return s.putUser(u)
 }
 
 // GetUser returns a live (not dropped) user, without its password hash.

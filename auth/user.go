@@ -16,16 +16,6 @@ const (
 	MaxPasswordLen = 72
 )
 
-// Lockout policy.
-const (
-	// MaxFailedLogins consecutive failures lock the account.
-	MaxFailedLogins = 5
-	// LockoutDuration is how long a locked account stays locked.
-	LockoutDuration = 15 * time.Minute
-	// lastLoginGranularity bounds how often LastLoginAt is persisted.
-	lastLoginGranularity = time.Minute
-)
-
 // User is one account as stored (JSON) in the metadata store.
 type User struct {
 	// ID is the lower-case user name.
@@ -41,18 +31,30 @@ type User struct {
 	PasswordHash string `json:",omitempty"`
 	// CreatedAt and UpdatedAt track the record's lifetime.
 	CreatedAt, UpdatedAt time.Time
-	// LastLoginAt is the last successful login (minute granularity),
-	// LockedUntil is set while the account is locked after failed logins,
-	// DeletedAt is set once the user is dropped.
-	LastLoginAt, LockedUntil, DeletedAt *time.Time
-	// FailedLoginAttempts counts consecutive failed logins.
+	// LastLoginAt is the last successful login (minute granularity).
+	// LockedUntil is the latest end of a lock of this account for one
+	// client address (see the package documentation, "Failed logins"):
+	// it is informational, since a lock never holds for other addresses,
+	// and it is not cleared by a success from another address. DeletedAt
+	// is set once the user is dropped, PurgedAt once its data (rows and
+	// cold segments of every USER and STREAM table) has been removed
+	// after that.
+	LastLoginAt, LockedUntil, DeletedAt, PurgedAt *time.Time
+	// FailedLoginAttempts counts failed logins of this account, from any
+	// client address, since its last successful login. Informational:
+	// locks are decided per client address.
 	FailedLoginAttempts int
 }
 
 // Deleted reports whether the user has been dropped.
 func (u User) Deleted() bool { return u.DeletedAt != nil }
 
-// LockedAt reports whether the account is locked at time now.
+// PurgePending reports whether the user has been dropped and its data has
+// not been removed yet: its name cannot be reused until it is.
+func (u User) PurgePending() bool { return u.DeletedAt != nil && u.PurgedAt == nil }
+
+// LockedAt reports whether some client address was locked out of the
+// account at time now (other addresses may log in).
 func (u User) LockedAt(now time.Time) bool {
 	return u.LockedUntil != nil && now.Before(*u.LockedUntil)
 }
