@@ -88,65 +88,11 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 	case *sqlparse.AlterTable:
 		return e.alterTable(sub, st)
 	case *sqlparse.CreateUser:
-		if err := requireRole(sub, catalog.RoleDBA, "CREATE USER"); err != nil {
-			return nil, err
-		}
-		if st.Role > sub.role {
-			return nil, permissionDenied("role %s may not create a user with role %s", sub.role, st.Role)
-		}
-		if u, ok := e.users.GetUser(st.Name); ok && u.DeletedAt == nil && st.IfNotExists {
-			return messageResult(fmt.Sprintf("User %s already exists", st.Name)), nil
-		}
-		create := func() error { return e.users.CreateUser(st.Name, st.Password, st.Role, st.Email) }
-		if st.Internal {
-			create = func() error { return e.users.CreateInternalUser(st.Name, st.Role, st.Email) }
-		}
-		if err := create(); err != nil {
-			return nil, err
-		}
-		return messageResult(fmt.Sprintf("User %s created", st.Name)), nil
+		return e.createUser(ctx, sub, st)
 	case *sqlparse.AlterUser:
-		if st.Name != sub.actor {
-			if err := requireRole(sub, catalog.RoleDBA, "ALTER USER of another user"); err != nil {
-				return nil, err
-			}
-		}
-		if _, ok := e.users.GetUser(st.Name); !ok {
-			return nil, catalog.Errorf(catalog.KindNotFound, "user %s does not exist", st.Name)
-		}
-		if st.Password != nil {
-			if err := e.users.SetPassword(st.Name, *st.Password); err != nil {
-				return nil, err
-			}
-		}
-		if st.Role != nil {
-			if err := requireRole(sub, catalog.RoleDBA, "ALTER USER SET ROLE"); err != nil {
-				return nil, err
-			}
-			if *st.Role > sub.role {
-				return nil, permissionDenied("role %s may not grant role %s", sub.role, *st.Role)
-			}
-			if err := e.users.SetRole(st.Name, *st.Role); err != nil {
-				return nil, err
-			}
-		}
-		if st.Email != nil {
-			if err := e.users.SetEmail(st.Name, *st.Email); err != nil {
-				return nil, err
-			}
-		}
-		return messageResult(fmt.Sprintf("User %s altered", st.Name)), nil
+		return e.alterUser(sub, st)
 	case *sqlparse.DropUser:
-		if err := requireRole(sub, catalog.RoleDBA, "DROP USER"); err != nil {
-			return nil, err
-		}
-		if u, ok := e.users.GetUser(st.Name); (!ok || u.DeletedAt != nil) && st.IfExists {
-			return messageResult(fmt.Sprintf("User %s does not exist", st.Name)), nil
-		}
-		if err := e.users.DropUser(st.Name); err != nil {
-			return nil, err
-		}
-		return messageResult(fmt.Sprintf("User %s dropped", st.Name)), nil
+		return e.dropUser(ctx, sub, st)
 	case *sqlparse.StorageFlush:
 		tables, err := e.storageTargets(sub, st.Table, st.All, st.Namespace)
 		if err != nil {
@@ -183,6 +129,108 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 		return nil, catalog.Errorf(catalog.KindInvalid, "SUBSCRIBE is not supported yet")
 	}
 	return nil, catalog.Errorf(catalog.KindInvalid, "unsupported statement %T", stmt)
+}
+
+// createUser runs CREATE USER. Only dba and system create users, and only
+// with a role they manage (canManage). A name whose former account's data
+// is still being removed waits for that cleanup (see awaitUserCleanup).
+func (e *Engine) createUser(ctx context.Context, sub subject, st *sqlparse.CreateUser) (*Result, error) {
+	if err := requireRole(sub, catalog.RoleDBA, "CREATE USER"); err != nil {
+		return nil, err
+	}
+	if err := checkGrant(sub, st.Role); err != nil {
+		return nil, err
+	}
+	if _, ok := e.users.GetUser(st.Name); ok && st.IfNotExists {
+		return messageResult(fmt.Sprintf("User %s already exists", st.Name)), nil
+	}
+	if err := e.awaitUserCleanup(ctx, st.Name); err != nil {
+		return nil, err
+	}
+	create := func() error { return e.users.CreateUser(st.Name, st.Password, st.Role, st.Email) }
+	if st.Internal {
+		create = func() error { return e.users.CreateInternalUser(st.Name, st.Role, st.Email) }
+	}
+	if err := create(); err != nil {
+		return nil, err
+	}
+	return messageResult(fmt.Sprintf("User %s created", st.Name)), nil
+}
+
+// alterUser runs ALTER USER. A user may change its own password and email;
+// anything else, and any change to another account, needs a role that
+// manages the account (and, for SET ROLE, the new role too). Every check
+// passes before anything changes.
+func (e *Engine) alterUser(sub subject, st *sqlparse.AlterUser) (*Result, error) {
+	self := isSelf(sub, st.Name)
+	if !self {
+		if err := requireRole(sub, catalog.RoleDBA, "ALTER USER of another user"); err != nil {
+			return nil, err
+		}
+	}
+	u, ok := e.users.GetUser(st.Name)
+	if !ok {
+		return nil, catalog.Errorf(catalog.KindNotFound, "user %s does not exist", st.Name)
+	}
+	if !self {
+		if err := checkManage(sub, "alter", u.ID, u.Role); err != nil {
+			return nil, err
+		}
+	}
+	if st.Role != nil {
+		if err := checkManage(sub, "change the role of", u.ID, u.Role); err != nil {
+			return nil, err
+		}
+		if err := checkGrant(sub, *st.Role); err != nil {
+			return nil, err
+		}
+	}
+	if st.Password != nil {
+		if err := e.users.SetPassword(st.Name, *st.Password); err != nil {
+			return nil, err
+		}
+	}
+	if st.Role != nil {
+		if err := e.users.SetRole(st.Name, *st.Role); err != nil {
+			return nil, err
+		}
+	}
+	if st.Email != nil {
+		if err := e.users.SetEmail(st.Name, *st.Email); err != nil {
+			return nil, err
+		}
+	}
+	return messageResult(fmt.Sprintf("User %s altered", st.Name)), nil
+}
+
+// dropUser runs DROP USER: the account is dropped at once and its rows and
+// segments in every USER and STREAM table are removed by a user cleanup
+// job; its name is free again once that job is done.
+func (e *Engine) dropUser(ctx context.Context, sub subject, st *sqlparse.DropUser) (*Result, error) {
+	if err := requireRole(sub, catalog.RoleDBA, "DROP USER"); err != nil {
+		return nil, err
+	}
+	u, ok := e.users.GetUser(st.Name)
+	if !ok {
+		if st.IfExists {
+			return messageResult(fmt.Sprintf("User %s does not exist", st.Name)), nil
+		}
+		return nil, catalog.Errorf(catalog.KindNotFound, "user %s does not exist", st.Name)
+	}
+	if err := checkManage(sub, "drop", u.ID, u.Role); err != nil {
+		return nil, err
+	}
+	if err := e.users.DropUser(st.Name); err != nil {
+		return nil, err
+	}
+	job, err := e.scheduleUserCleanup(ctx, st.Name)
+	if err != nil {
+		return nil, fmt.Errorf("user %s dropped, but removing its data: %w", st.Name, err)
+	}
+	if job != "" {
+		return messageResult(fmt.Sprintf("User %s dropped; its data is being removed by job %s", st.Name, job)), nil
+	}
+	return messageResult(fmt.Sprintf("User %s dropped", st.Name)), nil
 }
 
 // describeTarget resolves DESCRIBE's table, including system tables.

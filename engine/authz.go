@@ -77,3 +77,42 @@ func (e *Engine) impersonate(s *Session, target catalog.UserID) (auth.User, erro
 	}
 	return u, nil
 }
+
+// canManage reports whether role actor may manage accounts of role target
+// (create, drop, alter, grant): system manages everyone, dba manages
+// service and user accounts, and service and user manage nobody. In
+// particular only a system account changes a system account, and no role
+// grants a role it could not manage.
+func canManage(actor, target catalog.Role) bool {
+	switch actor {
+	case catalog.RoleSystem:
+		return true
+	case catalog.RoleDBA:
+		return target < catalog.RoleDBA
+	}
+	return false
+}
+
+// checkManage refuses an account operation (what, e.g. "drop") on user
+// target, which has role targetRole, unless the subject's role manages it.
+func checkManage(sub subject, what string, target catalog.UserID, targetRole catalog.Role) error {
+	if canManage(sub.role, targetRole) {
+		return nil
+	}
+	return permissionDenied("role %s may not %s user %s (role %s): an account is managed only by a higher role, or by a system account", sub.role, what, target, targetRole)
+}
+
+// checkGrant refuses giving role r (CREATE USER ... ROLE, ALTER USER SET
+// ROLE) unless the subject's role manages accounts of that role.
+func checkGrant(sub subject, r catalog.Role) error {
+	if canManage(sub.role, r) {
+		return nil
+	}
+	return permissionDenied("role %s may not grant role %s: only roles below one's own may be granted, except by a system account", sub.role, r)
+}
+
+// isSelf reports whether the statement acts on the caller's own account:
+// the authenticated caller, not impersonating anyone, names itself.
+func isSelf(sub subject, target catalog.UserID) bool {
+	return target == sub.actor && sub.user == sub.actor
+}
