@@ -61,6 +61,14 @@ fuzz:
 		$(GOTEST) -run=^$$ -fuzz=^$$name$$ -fuzztime=$(FUZZTIME) ./$$pkg; \
 	done
 
+## soak: the consistency tests (counters, bank transfers, transfers during
+## flush and compaction) with SOAK_SCALE times their usual counts
+SOAK_SCALE ?= 20
+.PHONY: soak
+soak:
+	KALAMDB_SOAK=1 KALAMDB_SOAK_SCALE=$(SOAK_SCALE) $(GOTEST) -race -timeout 60m -count=1 -v \
+		-run 'TestCounterNoLostUpdates|TestBankTransfers|TestTransfersDuringFlushAndCompaction' ./cmd/kalamdb
+
 ## bench: end-to-end benchmarks against their in-process baselines
 bench:
 	$(GO) run -tags=$(TAGS) ./bench $(BENCHFLAGS)
