@@ -48,6 +48,7 @@ test-short:
 ## corpora on every test run; this explores beyond them). New failing
 ## inputs land in the package's testdata/fuzz/<target>/.
 FUZZTIME ?= 30s
+ISOLATION_QUERIES ?= 50000
 FUZZ_TARGETS := \
 	flightsrv:FuzzDoPutIngest flightsrv:FuzzDoPutParams \
 	flightsrv:FuzzTicket flightsrv:FuzzPreparedHandle \
@@ -60,6 +61,8 @@ fuzz:
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
 		$(GOTEST) -run=^$$ -fuzz=^$$name$$ -fuzztime=$(FUZZTIME) ./$$pkg; \
 	done
+	@echo "isolation fuzz: $(ISOLATION_QUERIES) random queries as a user-role client"
+	KALAMDB_ISOLATION_QUERIES=$(ISOLATION_QUERIES) $(GOTEST) -count=1 -timeout 60m -run '^TestIsolationFuzz$$' -v ./cmd/kalamdb | grep -E 'seed|queries|FAIL|ok'
 
 ## soak: the consistency tests (counters, bank transfers, transfers during
 ## flush and compaction) with SOAK_SCALE times their usual counts
