@@ -151,7 +151,7 @@ func randomToken() string {
 }
 
 func permissionDenied(format string, args ...any) error {
-	return catalog.Errorf(catalog.KindPermission, "permission denied: "+format, args...)
+	return catalog.Errorf(catalog.KindPermission, "permission denied: %s", fmt.Sprintf(format, args...))
 }
 
 // rewrite checks and rewrites the serialized statement tree in place.
