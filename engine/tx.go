@@ -21,8 +21,8 @@ import (
 // Tx is an explicit transaction: BEGIN … COMMIT in SQL, or a Flight SQL
 // BeginTransaction id. Its INSERT, UPDATE and DELETE statements are staged
 // (hotstore.Tx) and its queries see them; COMMIT applies them atomically,
-// ROLLBACK discards them. Each statement reads the newest committed rows
-// plus the transaction's own writes; every row the transaction writes
+// ROLLBACK discards them. Its statements read the hot rows of one snapshot,
+// taken at its first read, plus its own writes; every row it writes
 // carries the _seq of the version its write was computed from (the version
 // an UPDATE or DELETE read, or the one present when an INSERT staged it),
 // and COMMIT fails (KindConflict, gRPC Aborted), applying nothing, unless
@@ -169,15 +169,12 @@ func withTx(ctx context.Context, tx *Tx) context.Context {
 	return hotstore.WithTx(context.WithValue(ctx, engineTxKey{}, tx), tx.hot)
 }
 
-// touched reports whether the statement's transaction wrote the partition
-// (its cached hot rows are then not what the transaction sees).
-func touched(ctx context.Context, k partKey) bool {
-	tx := txOf(ctx)
-	if tx == nil {
-		return false
-	}
-	_, ok := tx.parts[k]
-	return ok
+// touched reports whether the statement's cached hot rows of a partition
+// are not what it must see: inside a transaction none are, since its reads
+// see the snapshot taken at its first read plus its own writes (the hot
+// store serves them), not the newest rows the cache holds.
+func touched(ctx context.Context, _ partKey) bool {
+	return txOf(ctx) != nil
 }
 
 // wrote publishes a write of n rows to a partition. Outside a transaction

@@ -77,6 +77,10 @@ type Store struct {
 	closed bool
 	active int
 
+	// txs are the open transactions (guarded by mu), ended by Close so
+	// that their snapshots do not outlive the database.
+	txs map[*Tx]struct{}
+
 	// tableLocks serialises check-then-write per table (StoreID -> *sync.Mutex).
 	tableLocks sync.Map
 }
@@ -127,7 +131,14 @@ func (s *Store) Close() error {
 	for s.active > 0 {
 		s.cond.Wait()
 	}
+	open := make([]*Tx, 0, len(s.txs))
+	for tx := range s.txs {
+		open = append(open, tx)
+	}
 	s.mu.Unlock()
+	for _, tx := range open {
+		tx.Rollback()
+	}
 	return wrapStorage(s.db.Close(), "close")
 }
 
@@ -535,11 +546,11 @@ func (s *Store) Scan(ctx context.Context, t *catalog.TableDef, user catalog.User
 func (s *Store) scanLoop(ctx context.Context, t *catalog.TableDef, user catalog.UserID, batchRows int, dec *rowDecoder, op string,
 	row func(key, val []byte) error, finish func(arrow.RecordBatch) arrow.RecordBatch, fn func(arrow.RecordBatch) error) error {
 	lower := partitionPrefix(nil, t, user)
-	r, err := s.reader(ctx)
+	r, err := s.view(ctx)
 	if err != nil {
 		return err
 	}
-	iter, err := r.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
+	iter, err := r.iter(ctx, lower, prefixSuccessor(lower))
 	if err != nil {
 		return wrapStorage(err, op)
 	}
@@ -607,14 +618,14 @@ func (s *Store) Lookup(ctx context.Context, t *catalog.TableDef, user catalog.Us
 	defer dec.release()
 	n := pks.Len()
 	dec.reserve(n)
-	r, err := s.reader(ctx)
+	r, err := s.view(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if r == reader(s.db) {
+	if r == view(pebbleView{s.db}) {
 		snap := s.db.NewSnapshot()
 		defer snap.Close()
-		r = snap
+		r = pebbleView{snap}
 	}
 	prefix := partitionPrefix(nil, t, user)
 	key := make([]byte, 0, len(prefix)+32)
@@ -660,11 +671,11 @@ func (s *Store) CountLive(ctx context.Context, t *catalog.TableDef, user catalog
 	}
 	defer s.release()
 	lower := partitionPrefix(nil, t, user)
-	r, err := s.reader(ctx)
+	r, err := s.view(ctx)
 	if err != nil {
 		return 0, err
 	}
-	iter, err := r.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixSuccessor(lower)})
+	iter, err := r.iter(ctx, lower, prefixSuccessor(lower))
 	if err != nil {
 		return 0, wrapStorage(err, "count")
 	}

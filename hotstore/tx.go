@@ -18,8 +18,11 @@ const MaxTxBytes = 512 << 20
 
 // Tx stages the writes of one transaction in a Pebble indexed batch. While
 // a Tx is attached to a context (WithTx), the Store's writes with that
-// context go into the batch instead of the database, and its reads see the
-// database with the batch applied on top (read your own writes). Commit
+// context go into the batch instead of the database. Its row reads (Scan,
+// ScanVersions, Lookup, CountLive) see one snapshot of the database, taken
+// at the transaction's first read, with the batch applied on top (read your
+// own writes); the duplicate-key checks of its inserts and deletes see the
+// newest committed rows with the batch on top. Commit
 // applies every staged write in one synced batch, all or nothing even
 // across a crash, after checking that every staged key still holds the
 // version the transaction's write was computed from (first committer wins
@@ -34,6 +37,9 @@ type Tx struct {
 	mu struct {
 		sync.Mutex
 		done bool
+		// snap is the snapshot the transaction reads (nil until its
+		// first read); closed when the transaction ends.
+		snap *pebble.Snapshot
 	}
 	// observed is, per staged key, the committed version the transaction's
 	// first write of the key was computed from.
@@ -65,8 +71,43 @@ func (s *Store) BeginTx() (*Tx, error) {
 		return nil, err
 	}
 	defer s.release()
-	return &Tx{s: s, b: s.db.NewIndexedBatch(), observed: map[string]txSeen{}, tables: map[uint64]struct{}{},
-		partIdx: map[Partition]int{}}, nil
+	tx := &Tx{s: s, b: s.db.NewIndexedBatch(), observed: map[string]txSeen{}, tables: map[uint64]struct{}{},
+		partIdx: map[Partition]int{}}
+	s.mu.Lock()
+	if s.txs == nil {
+		s.txs = map[*Tx]struct{}{}
+	}
+	s.txs[tx] = struct{}{}
+	s.mu.Unlock()
+	return tx, nil
+}
+
+// snapshot returns the snapshot the transaction reads, taking it on the
+// first call.
+func (tx *Tx) snapshot() (*pebble.Snapshot, error) {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if tx.mu.done {
+		return nil, catalog.Errorf(catalog.KindFailedPrecondition, "the transaction has already ended")
+	}
+	if tx.mu.snap == nil {
+		tx.mu.snap = tx.s.db.NewSnapshot()
+	}
+	return tx.mu.snap, nil
+}
+
+// view returns what ctx's row reads go through: the transaction's snapshot
+// with its staged writes on top, or the database.
+func (s *Store) view(ctx context.Context) (view, error) {
+	tx, err := s.txFrom(ctx)
+	if err != nil || tx == nil {
+		return pebbleView{s.db}, err
+	}
+	snap, err := tx.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	return txView{snap: snap, b: tx.b}, nil
 }
 
 // WithTx returns a context whose Store operations run inside tx.
@@ -243,7 +284,8 @@ func (tx *Tx) Rollback() {
 	}
 }
 
-// end marks the transaction ended; it fails if it already was.
+// end marks the transaction ended and releases its snapshot; it fails if
+// the transaction already was ended.
 func (tx *Tx) end() error {
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
@@ -251,6 +293,13 @@ func (tx *Tx) end() error {
 		return catalog.Errorf(catalog.KindFailedPrecondition, "the transaction has already ended")
 	}
 	tx.mu.done = true
+	if tx.mu.snap != nil {
+		_ = tx.mu.snap.Close() // only reports a closed database, which Close prevents
+		tx.mu.snap = nil
+	}
+	tx.s.mu.Lock()
+	delete(tx.s.txs, tx)
+	tx.s.mu.Unlock()
 	return nil
 }
 
