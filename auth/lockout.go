@@ -20,6 +20,9 @@ const (
 	// LockoutDuration is how long a locked pair stays locked, and how long
 	// a pair's failures are remembered after the last one.
 	LockoutDuration = 15 * time.Minute
+	// maxQueuedLogins bounds the logins of one pair waiting for the one
+	// in progress.
+	maxQueuedLogins = 64
 	// MaxLoginDelay caps the progressive delay (see LoginDelay).
 	MaxLoginDelay = 4 * time.Second
 	// firstLoginDelay is the delay after two consecutive failures; each
@@ -68,10 +71,10 @@ type pairState struct {
 	// failures counts consecutive failed attempts; reset by a success,
 	// by the lock expiring, or LockoutDuration after the last failure.
 	failures int
-	// inflight counts attempts between begin and end: they count as
-	// failures for the lock and the delay, so that parallel attempts
-	// cannot outrun either.
-	inflight int
+	// inflight counts attempts between begin and end (at most one: the
+	// attempts of a pair run one after another, so that parallel guesses
+	// cannot outrun the lock); waiting counts those queued behind it.
+	inflight, waiting int
 	// last is the time of the last failure.
 	last time.Time
 	// lockedUntil is the end of the pair's lock (zero if none).
@@ -81,7 +84,7 @@ type pairState struct {
 // idle reports whether the pair carries no information at now: it may be
 // forgotten.
 func (p *pairState) idle(now time.Time) bool {
-	return p.inflight == 0 && !now.Before(p.lockedUntil) && (p.failures == 0 || now.Sub(p.last) >= LockoutDuration)
+	return p.inflight == 0 && p.waiting == 0 && !now.Before(p.lockedUntil) && (p.failures == 0 || now.Sub(p.last) >= LockoutDuration)
 }
 
 // loginGuard tracks failed logins per (name, client address) pair: the
@@ -95,12 +98,15 @@ type loginGuard struct {
 	maxKeys int
 
 	mu    sync.Mutex
+	cond  *sync.Cond // on mu: an attempt ended
 	m     map[string]*list.Element
 	order *list.List // of *pairState, most recently used at the front
 }
 
 func newLoginGuard() *loginGuard {
-	return &loginGuard{maxKeys: loginGuardMaxKeys, m: make(map[string]*list.Element), order: list.New()}
+	g := &loginGuard{maxKeys: loginGuardMaxKeys, m: make(map[string]*list.Element), order: list.New()}
+	g.cond = sync.NewCond(&g.mu)
+	return g
 }
 
 // pairKey names the pair of user name id and client address addr. Names
@@ -139,14 +145,27 @@ func (g *loginGuard) begin(key string, now time.Time, exempt bool) attempt {
 		// The lock expired, or the failures are old: start afresh.
 		p.failures, p.lockedUntil = 0, time.Time{}
 	}
-	pending := p.failures + p.inflight
-	if !exempt && pending >= MaxFailedLogins {
-		// Earlier attempts still running may lock the pair: refuse
-		// rather than let parallel attempts exceed the limit.
-		return attempt{busy: true}
+	// The attempts of one pair run one after another, each seeing the
+	// failures of those before it: parallel guesses cannot exceed the
+	// limit, and parallel good logins (a connection pool opening at once)
+	// wait for the first, whose success fills the credential cache. Past
+	// maxQueuedLogins waiting, an attempt is refused, uncounted.
+	waited := false
+	for p.inflight > 0 {
+		if p.waiting >= maxQueuedLogins {
+			return attempt{busy: true}
+		}
+		p.waiting++
+		g.cond.Wait()
+		p.waiting--
+		// Re-read: a flood of other pairs may have evicted this one.
+		p, waited = g.get(key, now), true
+	}
+	if waited && now.Before(p.lockedUntil) {
+		return attempt{lockedUntil: p.lockedUntil}
 	}
 	p.inflight++
-	return attempt{delay: LoginDelay(pending)}
+	return attempt{delay: LoginDelay(p.failures)}
 }
 
 // end finishes an attempt begun by begin. On failure it counts it and,
@@ -159,6 +178,7 @@ func (g *loginGuard) end(key string, ok bool, now time.Time, exempt bool) time.T
 	if p.inflight > 0 {
 		p.inflight--
 	}
+	g.cond.Broadcast()
 	if ok {
 		p.failures, p.lockedUntil = 0, time.Time{}
 		return time.Time{}

@@ -22,7 +22,9 @@ import (
 
 // Authenticator verifies credentials and tokens (implemented by *auth.Service).
 type Authenticator interface {
-	Authenticate(user, password string, loopback bool) (auth.User, error)
+	// AuthenticateFrom checks a password sent from client address addr
+	// (failures are counted per name and address).
+	AuthenticateFrom(user, password, addr string) (auth.User, error)
 	IssueToken(u auth.User) (string, error)
 	VerifyToken(tok string) (auth.User, error)
 }
@@ -150,11 +152,6 @@ func peerIP(ctx context.Context) string {
 	return host
 }
 
-func isLoopback(ctx context.Context) bool {
-	ip := net.ParseIP(peerIP(ctx))
-	return ip != nil && ip.IsLoopback()
-}
-
 func authHeader(ctx context.Context) (scheme, cred string) {
 	md, ok := metadata.FromIncomingContext(ctx)
 	if !ok {
@@ -203,7 +200,7 @@ func (s *Server) credentials(ctx context.Context) (auth.User, string, error) {
 		if !ok {
 			return auth.User{}, "", catalog.Errorf(catalog.KindUnauthenticated, "malformed Basic credentials")
 		}
-		u, err := s.auth.Authenticate(user, pass, isLoopback(ctx))
+		u, err := s.auth.AuthenticateFrom(user, pass, peerIP(ctx))
 		if err != nil {
 			return auth.User{}, "", err
 		}

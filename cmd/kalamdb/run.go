@@ -198,6 +198,10 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	if err := eng.Start(); err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
+	// Cleanups of dropped users interrupted by a restart go on.
+	if err := eng.ResumeUserCleanups(ctx); err != nil {
+		log.Warn("resume user cleanups", "err", err)
+	}
 	jobMgr.Start()
 	// Jobs stop before the engine and Pebble close (defers run in reverse).
 	defer func() { err = errors.Join(err, jobMgr.Close()) }()
