@@ -172,7 +172,7 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 			return nil, err
 		}
 		seqs := e.seq.NextN(int(n), nil)
-		err = a.write(func() error { return e.upsertVersions(ctx, t, user, rec, seqs, base) })
+		err = a.write(func() error { return e.hot.UpsertVersions(ctx, t, user, rec, seqs, base) })
 		e.wrote(ctx, t, user, n, err)
 		if err != nil {
 			return nil, err
@@ -234,7 +234,7 @@ func (e *Engine) deleteAttempt(ctx context.Context, sub subject, t *catalog.Tabl
 	var deleted int64
 	err = a.write(func() error {
 		var err error
-		deleted, err = e.deleteVersions(ctx, t, user, keys, seqs, base)
+		deleted, err = e.hot.DeleteVersions(ctx, t, user, keys, seqs, base)
 		return err
 	})
 	e.wrote(ctx, t, user, n, err)
@@ -541,32 +541,6 @@ const (
 	rmwBackoff    = time.Millisecond
 	rmwMaxBackoff = 40 * time.Millisecond
 )
-
-// versionedWriter is the hot tier's compare-and-set writes (implemented by
-// *hotstore.Store; see hotstore.UpsertVersions).
-type versionedWriter interface {
-	UpsertVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs, base []int64) error
-	DeleteVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs, base []int64) (int64, error)
-}
-
-var _ versionedWriter = (*hotstore.Store)(nil)
-
-// upsertVersions writes rec if every key's newest hot version is still
-// base[i]; a hot tier without versioned writes writes unconditionally.
-func (e *Engine) upsertVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs, base []int64) error {
-	if vw, ok := e.hot.(versionedWriter); ok {
-		return vw.UpsertVersions(ctx, t, user, rec, seqs, base)
-	}
-	return e.hot.Upsert(ctx, t, user, rec, seqs)
-}
-
-// deleteVersions is upsertVersions for tombstones.
-func (e *Engine) deleteVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs, base []int64) (int64, error) {
-	if vw, ok := e.hot.(versionedWriter); ok {
-		return vw.DeleteVersions(ctx, t, user, pks, seqs, base)
-	}
-	return e.hot.Delete(ctx, t, user, pks, seqs)
-}
 
 // baseSeqs collects column n (the _seq of the versions read) of recs.
 func baseSeqs(recs []arrow.RecordBatch, n int) []int64 {

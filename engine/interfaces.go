@@ -20,6 +20,12 @@ type HotStore interface {
 	Insert(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) error
 	Upsert(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64) error
 	Delete(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs []int64) (int64, error)
+	// UpsertVersions and DeleteVersions are Upsert and Delete as a
+	// compare-and-set: each key's stored version must still be base[i]
+	// (or the key have no hot version), else nothing is written and the
+	// error is a KindConflict (see hotstore.UpsertVersions).
+	UpsertVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs, base []int64) error
+	DeleteVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs, base []int64) (int64, error)
 	Scan(ctx context.Context, t *catalog.TableDef, user catalog.UserID, opts hotstore.ScanOptions, fn func(arrow.RecordBatch) error) error
 	Lookup(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, alloc memory.Allocator) (arrow.RecordBatch, error)
 	DropTable(ctx context.Context, storeID uint64) error
