@@ -181,6 +181,27 @@ func (b *bank) transferStmt(c *client, from, to int, x int64) (bool, error) {
 	return true, nil
 }
 
+// transfer moves x in a transaction (inTx) or in one statement and counts
+// the outcome in ta; it reports false, the error counted, when the session
+// must stop.
+func (b *bank) transfer(c *client, inTx bool, from, to int, x int64, ta *tally) bool {
+	transfer := b.transferStmt
+	if inTx {
+		transfer = b.transferTx
+	}
+	ok, err := transfer(c, from, to, x)
+	switch {
+	case err != nil:
+		ta.fail(err)
+		return false
+	case ok:
+		ta.acked.Add(1)
+	default:
+		ta.aborted.Add(1)
+	}
+	return true
+}
+
 // check verifies the total and every account against the acknowledged
 // transfers.
 func (b *bank) check(t *testing.T, c *client) {
@@ -258,21 +279,8 @@ func TestBankTransfers(t *testing.T) {
 				from := rng.IntN(b.accounts)
 				to := (from + 1 + rng.IntN(b.accounts-1)) % b.accounts
 				x := int64(1 + rng.IntN(50))
-				var ok bool
-				var err error
-				if (s+i)%2 == 0 {
-					ok, err = b.transferTx(c, from, to, x)
-				} else {
-					ok, err = b.transferStmt(c, from, to, x)
-				}
-				switch {
-				case err != nil:
-					ta.fail(err)
+				if !b.transfer(c, (s+i)%2 == 0, from, to, x, &ta) {
 					return
-				case ok:
-					ta.acked.Add(1)
-				default:
-					ta.aborted.Add(1)
 				}
 			}
 		}()
@@ -335,21 +343,8 @@ func TestTransfersDuringFlushAndCompaction(t *testing.T) {
 				from := s*own + rng.IntN(own)
 				to := s*own + (from-s*own+1+rng.IntN(own-1))%own
 				x := int64(1 + rng.IntN(50))
-				var ok bool
-				var err error
-				if i%2 == 0 {
-					ok, err = b.transferTx(c, from, to, x)
-				} else {
-					ok, err = b.transferStmt(c, from, to, x)
-				}
-				switch {
-				case err != nil:
-					ta.fail(err)
+				if !b.transfer(c, i%2 == 0, from, to, x, &ta) {
 					return
-				case ok:
-					ta.acked.Add(1)
-				default:
-					ta.aborted.Add(1)
 				}
 			}
 		}()
