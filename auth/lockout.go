@@ -126,8 +126,9 @@ type attempt struct {
 	delay time.Duration
 	// lockedUntil is set when the pair is locked: the attempt is refused.
 	lockedUntil time.Time
-	// busy is set when the pair's attempts still running could lock it:
-	// the attempt is refused as if its password were wrong, uncounted.
+	// busy is set when maxQueuedLogins attempts of the pair already wait
+	// for the one in progress: the attempt is refused as if its password
+	// were wrong, uncounted.
 	busy bool
 }
 
