@@ -103,40 +103,50 @@ func (sc *stringColumn) appendVector(src unsafe.Pointer, validity unsafe.Pointer
 }
 
 // fitRows returns how many rows of chunk from row off (at most k) fit in
-// budget bytes of string values; at least one when atLeastOne.
+// budget bytes of string values; at least one when atLeastOne. It sums
+// each row's string lengths column by column into scratch memory kept on r
+// (this runs for every chunk: a row-by-row walk over the columns cost 15%
+// of streaming short strings).
 func (r *Rows) fitRows(chunk ddb.DataChunk, off, k int, budget int64, atLeastOne bool) int {
-	type col struct {
-		vals []([16]byte)
-		mask []byte
-	}
 	sz := int(ddb.DataChunkGetSize(chunk))
-	var cols []col
+	if cap(r.rowBytes) < sz {
+		r.rowBytes = make([]int64, sz)
+	}
+	rb := r.rowBytes[off : off+k]
+	clear(rb)
+	strings := false
 	for i, w := range r.direct {
 		if w != widthString {
 			continue
 		}
+		strings = true
 		vec := ddb.DataChunkGetVector(chunk, ddb.IdxT(i))
-		c := col{vals: unsafe.Slice((*[16]byte)(ddb.VectorGetData(vec)), sz)}
-		if m := ddb.VectorGetValidity(vec); m != nil {
-			c.mask = unsafe.Slice((*byte)(m), (sz+7)/8)
+		vals := unsafe.Slice((*[16]byte)(ddb.VectorGetData(vec)), sz)[off : off+k]
+		m := ddb.VectorGetValidity(vec)
+		if m == nil {
+			for j := range vals {
+				rb[j] += int64(*(*uint32)(unsafe.Pointer(&vals[j][0])))
+			}
+			continue
 		}
-		cols = append(cols, c)
+		// DuckDB's validity mask: 64-bit words, bit j for row j.
+		mask := unsafe.Slice((*uint64)(m), (sz+63)/64)
+		for j := range vals {
+			if row := off + j; mask[row>>6]&(1<<(row&63)) != 0 {
+				rb[j] += int64(*(*uint32)(unsafe.Pointer(&vals[j][0])))
+			}
+		}
 	}
-	if len(cols) == 0 {
+	if !strings {
 		return k
 	}
 	var used int64
-	for j := off; j < off+k; j++ {
-		for _, c := range cols {
-			if c.mask == nil || bitutil.BitIsSet(c.mask, j) {
-				used += int64(*(*uint32)(unsafe.Pointer(&c.vals[j][0])))
-			}
-		}
-		if used > budget {
-			if j == off && atLeastOne {
+	for j, n := range rb {
+		if used += n; used > budget {
+			if j == 0 && atLeastOne {
 				return 1
 			}
-			return j - off
+			return j
 		}
 	}
 	return k

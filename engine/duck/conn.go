@@ -371,6 +371,7 @@ type Rows struct {
 	// chunkOff only (a batch fills up by bytes mid-chunk).
 	chunk    ddb.DataChunk
 	chunkOff int
+	rowBytes []int64 // scratch of fitRows
 	// direct holds per-column copy widths when every column can be copied
 	// straight from DuckDB's vectors (see coalesce.go); nil otherwise.
 	direct []int
