@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
 )
@@ -121,14 +122,64 @@ func validateBatch(schema *arrow.Schema, rec arrow.RecordBatch) error {
 }
 
 // validateFull is array.ValidateRecordFull, which can itself panic on some
-// corrupt offsets (it slices values before it checks them).
+// corrupt offsets (it slices values before it checks them). arrow-go's IPC
+// reader decodes a null-typed array (pyarrow sends an all-None parameter that
+// way) with no buffers, which its own validation then refuses; each column is
+// validated as it would look with the validity slot such arrays should carry.
 func validateFull(rec arrow.RecordBatch) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("corrupt column data: %v", r)
 		}
 	}()
-	return array.ValidateRecordFull(rec)
+	for i, col := range rec.Columns() {
+		d, fixed := withNullBuffers(col.Data())
+		arr := col
+		if fixed {
+			arr = array.MakeFromData(d)
+			defer arr.Release()
+			d.Release()
+		}
+		if err := array.ValidateFull(arr); err != nil {
+			return fmt.Errorf("column %d (%s): %w", i, rec.Schema().Field(i).Name, err)
+		}
+	}
+	return nil
+}
+
+// withNullBuffers returns d with a (nil) validity buffer on every null-typed
+// array in it that has none, and whether it had to change anything. A
+// changed result is a new reference the caller releases.
+func withNullBuffers(d arrow.ArrayData) (arrow.ArrayData, bool) {
+	children := d.Children()
+	var fixedChildren []arrow.ArrayData
+	for i, c := range children {
+		fc, fixed := withNullBuffers(c)
+		if !fixed {
+			continue
+		}
+		if fixedChildren == nil {
+			fixedChildren = append([]arrow.ArrayData(nil), children...)
+		}
+		fixedChildren[i] = fc
+		defer fc.Release()
+	}
+	buffers := d.Buffers()
+	missing := d.DataType().ID() == arrow.NULL && len(buffers) == 0
+	if !missing && fixedChildren == nil {
+		return d, false
+	}
+	if missing {
+		buffers = []*memory.Buffer{nil}
+	}
+	if fixedChildren == nil {
+		fixedChildren = children
+	}
+	out := array.NewData(d.DataType(), d.Len(), buffers, fixedChildren, d.NullN(), d.Offset())
+	if dict := d.Dictionary(); dict != nil {
+		out.SetDictionary(dict)
+	}
+	return out, true
 }
 
 // dataSize is the number of bytes in the buffers of d, its children and
