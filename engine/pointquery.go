@@ -72,6 +72,11 @@ func (e *Engine) pointQuery(ctx context.Context, sub subject, sql string) (*Resu
 	}
 	if e.cold != nil {
 		// Rows of a flushed partition may be in segments: DuckDB reads them.
+		// The lock keeps a flush from committing between the manifest
+		// check and the lookup (see Engine.load).
+		lk := e.coldState.lock(partKey{t.StoreID, partition(sub, t)})
+		lk.RLock()
+		defer lk.RUnlock()
 		if man, err := e.manifest(t, partition(sub, t)); err != nil || len(man.Segments) > 0 {
 			return nil, false, nil
 		}

@@ -206,6 +206,13 @@ func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLo
 	}
 	t := l.table
 	if l.rows == nil && t.Type != catalog.TableStream && e.cold != nil {
+		// The manifest and the hot rows are read under the partition's
+		// lock, which a flush or compaction commit holds exclusively:
+		// without it a flush committing in between would hide its rows
+		// (the manifest read before, the hot rows after) from this read.
+		lk := e.coldState.lock(partKey{t.StoreID, partition(sub, t)})
+		lk.RLock()
+		defer lk.RUnlock()
 		man, err := e.manifest(t, partition(sub, t))
 		if err != nil {
 			return err

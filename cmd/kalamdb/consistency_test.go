@@ -390,15 +390,7 @@ func TestTransfersDuringFlushAndCompaction(t *testing.T) {
 	t.Logf("transfers: %d acknowledged, %d aborted; flush/compact jobs: %d; reads: %d, %d wrong", ta.acked.Load(), ta.aborted.Load(), jobsRun.Load(), reads.Load(), len(bad))
 	require.NoError(t, ta.firstErr)
 	b.check(t, root)
-	// TODO(issue 12): a query reads a partition's manifest and then its hot
-	// rows (engine/query.go), so a flush committing in between can hide or
-	// double a row for that one read. Until reads take one snapshot across
-	// both, wrong totals fail only the strict run.
-	if os.Getenv("KALAMDB_STRICT_READS") != "" {
-		require.Empty(t, firstFew(bad), "every read sees the initial total")
-	} else if len(bad) > 0 {
-		t.Logf("known torn reads during flush (issue 12): %v", firstFew(bad))
-	}
+	require.Empty(t, firstFew(bad), "every read sees the initial total")
 }
 
 // firstFew keeps the first five wrong reads for the failure message.
