@@ -25,6 +25,11 @@ import (
 
 const testRootPassword = "root-secret-pw"
 
+// testBcryptCost is the cheapest bcrypt cost: at the default (12) one
+// password login takes seconds under the race detector, and the tests log
+// in hundreds of times.
+const testBcryptCost = "4"
+
 // TestMain lets the test binary act as the server in a child process
 // (KALAMDB_TEST_SERVE=1), so that tests can kill -9 a real server.
 func TestMain(m *testing.M) {
@@ -53,7 +58,7 @@ func startServerWith(t testing.TB, dataDir string, args []string, extraEnv map[s
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	env := map[string]string{"KALAMDB_ROOT_PASSWORD": testRootPassword}
+	env := map[string]string{"KALAMDB_ROOT_PASSWORD": testRootPassword, "KALAMDB_BCRYPT_COST": testBcryptCost}
 	for k, v := range extraEnv {
 		env[k] = v
 	}
@@ -96,7 +101,7 @@ func startProcess(t testing.TB, dataDir string) (*exec.Cmd, string) {
 func startProcessEnv(t testing.TB, dataDir string, env []string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "--data-dir", dataDir, "--flight-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--threads", "2")
-	cmd.Env = append(append(os.Environ(), "KALAMDB_TEST_SERVE=1", "KALAMDB_ROOT_PASSWORD="), env...)
+	cmd.Env = append(append(os.Environ(), "KALAMDB_TEST_SERVE=1", "KALAMDB_ROOT_PASSWORD=", "KALAMDB_BCRYPT_COST="+testBcryptCost), env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())

@@ -53,6 +53,7 @@ type config struct {
 	foldPercent                                          int
 	hotCacheMinRows                                      int
 	resultMemoryLimit                                    string
+	bcryptCost                                           int
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -88,6 +89,8 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.IntVar(&c.maxQueriesPerUser, "max-queries-per-user", maxQ, "concurrent statements per user, 0 = no cap [KALAMDB_MAX_QUERIES_PER_USER]")
 	rate, _ := strconv.ParseFloat(env("KALAMDB_HANDSHAKE_RATE", "20"), 64)
 	fs.Float64Var(&c.handshakeRate, "handshake-rate", rate, "handshakes per second per client IP (burst 2x), 0 = unlimited [KALAMDB_HANDSHAKE_RATE]")
+	cost, _ := strconv.Atoi(env("KALAMDB_BCRYPT_COST", strconv.Itoa(auth.DefaultBcryptCost)))
+	fs.IntVar(&c.bcryptCost, "bcrypt-cost", cost, "bcrypt cost of new password hashes, 4-31: each step doubles the time a login takes [KALAMDB_BCRYPT_COST]")
 	maxJobs, _ := strconv.Atoi(env("KALAMDB_MAX_JOBS", "2"))
 	fs.IntVar(&c.maxJobs, "max-jobs", maxJobs, "background jobs (flush, compaction, eviction) run at once [KALAMDB_MAX_JOBS]")
 	fs.DurationVar(&c.evictionInterval, "stream-eviction-interval", durEnv("KALAMDB_STREAM_EVICTION_INTERVAL", 10*time.Second), "how often expired STREAM rows are deleted (they are invisible at once) [KALAMDB_STREAM_EVICTION_INTERVAL]")
@@ -173,7 +176,7 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	users, err := auth.Open(store, auth.Options{RootPassword: m.Getenv("KALAMDB_ROOT_PASSWORD"), TokenTTL: c.jwtTTL,
+	users, err := auth.Open(store, auth.Options{RootPassword: m.Getenv("KALAMDB_ROOT_PASSWORD"), TokenTTL: c.jwtTTL, BcryptCost: c.bcryptCost,
 		OIDCIssuers: issuers, Logger: log.With("component", "auth")})
 	if err != nil {
 		return fmt.Errorf("open users: %w", err)
