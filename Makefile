@@ -65,12 +65,14 @@ fuzz:
 	KALAMDB_ISOLATION_QUERIES=$(ISOLATION_QUERIES) $(GOTEST) -count=1 -timeout 60m -run '^TestIsolationFuzz$$' -v ./cmd/kalamdb
 
 ## soak: the consistency tests (counters, bank transfers, transfers during
-## flush and compaction) with SOAK_SCALE times their usual counts
+## flush and compaction) with SOAK_SCALE times their usual counts, and the
+## crash loop (kill -9 and failpoints under load) for CRASH_CYCLES cycles
 SOAK_SCALE ?= 20
+CRASH_CYCLES ?= 1000
 .PHONY: soak
 soak:
-	KALAMDB_SOAK=1 KALAMDB_SOAK_SCALE=$(SOAK_SCALE) $(GOTEST) -race -timeout 60m -count=1 -v \
-		-run 'TestCounterNoLostUpdates|TestBankTransfers|TestTransfersDuringFlushAndCompaction' ./cmd/kalamdb
+	KALAMDB_SOAK=1 KALAMDB_SOAK_SCALE=$(SOAK_SCALE) KALAMDB_CRASH_CYCLES=$(CRASH_CYCLES) $(GOTEST) -race -timeout 120m -count=1 -v \
+		-run 'TestCounterNoLostUpdates|TestBankTransfers|TestTransfersDuringFlushAndCompaction|TestCrashLoop' ./cmd/kalamdb
 
 ## bench: end-to-end benchmarks against their in-process baselines
 bench:

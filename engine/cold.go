@@ -316,6 +316,7 @@ func (e *Engine) compactPartition(ctx context.Context, t *catalog.TableDef, user
 		}
 		merged = append(merged, seg)
 	}
+	e.failpoint("compact-after-segment")
 	in := map[string]bool{}
 	for _, s := range inputs {
 		in[s.File] = true
@@ -342,6 +343,7 @@ func (e *Engine) compactPartition(ctx context.Context, t *catalog.TableDef, user
 		}
 		return 0, fmt.Errorf("compact %s/%s: %w", t.ID, user, err)
 	}
+	e.failpoint("compact-after-manifest")
 	e.retire(inputs)
 	return n, nil
 }
