@@ -81,7 +81,9 @@ func registerHistory(ops []registerOp, initial int64) []string {
 
 // TestRegisterHistoryChecker: the checker finds the anomalies it is for.
 func TestRegisterHistoryChecker(t *testing.T) {
-	w := func(k int, v, s, e int64) registerOp { return registerOp{write: true, key: k, value: v, start: s, end: e} }
+	w := func(k int, v, s, e int64) registerOp {
+		return registerOp{write: true, key: k, value: v, start: s, end: e}
+	}
 	r := func(k int, v, s, e int64) registerOp { return registerOp{key: k, value: v, start: s, end: e} }
 	require.Empty(t, registerHistory([]registerOp{w(0, 1, 0, 10), r(0, 0, 5, 6), r(0, 1, 5, 6), r(0, 1, 11, 12)}, 0))
 	require.Len(t, registerHistory([]registerOp{r(0, 7, 1, 2)}, 0), 1, "a value never written")
