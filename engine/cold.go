@@ -76,6 +76,7 @@ type coldState struct {
 	dirty    map[partKey]int64            // rows written since the last flush (FLUSH_POLICY)
 	lastSeen map[partKey]int64            // unix seconds of the last flush or start
 	lanes    map[partKey]*rmwLane         // turns of retried read-modify-write statements
+	combs    map[partKey]*keyUpdateCombiner
 }
 
 // rmwLane serialises the retries of read-modify-write statements of one
@@ -97,9 +98,21 @@ func (c *coldState) lane(k partKey) *rmwLane {
 	return l
 }
 
+func (c *coldState) combiner(k partKey) *keyUpdateCombiner {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.combs[k]
+	if !ok {
+		b = &keyUpdateCombiner{}
+		c.combs[k] = b
+	}
+	return b
+}
+
 func newColdState() *coldState {
 	return &coldState{locks: map[partKey]*sync.RWMutex{}, refs: map[string]int{}, doomed: map[string]coldstore.Segment{},
-		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}, lanes: map[partKey]*rmwLane{}}
+		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}, lanes: map[partKey]*rmwLane{},
+		combs: map[partKey]*keyUpdateCombiner{}}
 }
 
 func (c *coldState) lock(k partKey) *sync.RWMutex {

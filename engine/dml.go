@@ -147,11 +147,16 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 	if err := checkWrite(sub, t); err != nil {
 		return nil, err
 	}
+	user := partition(sub, t)
+	if u, ok := parseKeyUpdate(t, st); ok && len(params) == 0 {
+		if res, handled, err := e.keyUpdate(ctx, u, user); handled {
+			return res, err
+		}
+	}
 	sql, err := updateSQL(t, st)
 	if err != nil {
 		return nil, err
 	}
-	user := partition(sub, t)
 	return e.rmw(ctx, t, user, func(a *rmwAttempt) (*Result, error) {
 		_, recs, err := e.queryAll(ctx, sub, sql, params, nil)
 		if err != nil {
