@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,25 @@ func (e *Engine) manifest(t *catalog.TableDef, user catalog.UserID) (coldstore.M
 		return coldstore.Manifest{}, fmt.Errorf("read manifest of %s/%s: %w", t.ID, user, err)
 	}
 	return m, nil
+}
+
+// manifestAt is the partition's manifest as the statement of ctx reads it:
+// in a transaction, as of its snapshot, with the segments it names pinned
+// until the transaction ends; otherwise the newest.
+func (e *Engine) manifestAt(ctx context.Context, t *catalog.TableDef, user catalog.UserID) (coldstore.Manifest, error) {
+	tx := txOf(ctx)
+	if tx == nil {
+		return e.manifest(t, user)
+	}
+	b, ok, err := e.hot.MetaGetAt(ctx, []byte(manifestKey(t.StoreID, user)))
+	if err != nil || !ok {
+		return coldstore.Manifest{}, err
+	}
+	m, err := coldstore.UnmarshalManifest(b)
+	if err != nil {
+		return coldstore.Manifest{}, fmt.Errorf("read manifest of %s/%s: %w", t.ID, user, err)
+	}
+	return m, tx.pinSnapshotSegments(t, user, m)
 }
 
 // tableManifests lists every partition manifest of a table.
@@ -77,6 +97,8 @@ type coldState struct {
 	lastSeen map[partKey]int64            // unix seconds of the last flush or start
 	lanes    map[partKey]*rmwLane         // turns of retried read-modify-write statements
 	combs    map[partKey]*keyUpdateCombiner
+	// removing counts the retired segments being deleted right now.
+	removing map[string]int
 }
 
 // rmwLane serialises the retries of read-modify-write statements of one
@@ -112,7 +134,7 @@ func (c *coldState) combiner(k partKey) *keyUpdateCombiner {
 func newColdState() *coldState {
 	return &coldState{locks: map[partKey]*sync.RWMutex{}, refs: map[string]int{}, doomed: map[string]coldstore.Segment{},
 		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}, lanes: map[partKey]*rmwLane{},
-		combs: map[partKey]*keyUpdateCombiner{}}
+		combs: map[partKey]*keyUpdateCombiner{}, removing: map[string]int{}}
 }
 
 func (c *coldState) lock(k partKey) *sync.RWMutex {
@@ -144,13 +166,12 @@ func (e *Engine) acquire(segs []coldstore.Segment) func() {
 					if d, ok := e.coldState.doomed[s.File]; ok {
 						remove = append(remove, d)
 						delete(e.coldState.doomed, s.File)
+						e.coldState.removing[s.File]++
 					}
 				}
 			}
 			e.coldState.mu.Unlock()
-			for _, s := range remove {
-				e.removeSegment(s)
-			}
+			e.removeRetired(remove)
 		})
 	}
 }
@@ -165,12 +186,46 @@ func (e *Engine) retire(segs []coldstore.Segment) {
 			e.coldState.doomed[s.File] = s
 		} else {
 			now = append(now, s)
+			e.coldState.removing[s.File]++
 		}
 	}
 	e.coldState.mu.Unlock()
-	for _, s := range now {
+	e.removeRetired(now)
+}
+
+// removeRetired deletes retired segments counted in removing.
+func (e *Engine) removeRetired(segs []coldstore.Segment) {
+	for _, s := range segs {
 		e.removeSegment(s)
+		e.coldState.mu.Lock()
+		if e.coldState.removing[s.File]--; e.coldState.removing[s.File] <= 0 {
+			delete(e.coldState.removing, s.File)
+		}
+		e.coldState.mu.Unlock()
 	}
+}
+
+// acquireLive is acquire for segments that may have been retired already
+// (a transaction's snapshot names segments of an older manifest): ok is
+// false when one is deleted or being deleted. Either way the caller calls
+// the returned func.
+func (e *Engine) acquireLive(segs []coldstore.Segment) (func(), bool) {
+	unpin := e.acquire(segs)
+	e.coldState.mu.Lock()
+	for _, s := range segs {
+		if e.coldState.removing[s.File] > 0 {
+			e.coldState.mu.Unlock()
+			return unpin, false
+		}
+	}
+	e.coldState.mu.Unlock()
+	// Pinned and not being deleted: a segment still on disk now stays.
+	for _, s := range segs {
+		if _, err := os.Stat(e.cold.Path(s)); err != nil {
+			return unpin, false
+		}
+	}
+	return unpin, true
 }
 
 func (e *Engine) removeSegment(s coldstore.Segment) {

@@ -580,7 +580,7 @@ func (e *Engine) beginRMW(ctx context.Context, t *catalog.TableDef, user catalog
 		return a, nil
 	}
 	if tx := txOf(ctx); tx != nil {
-		return a, tx.noteColdRead(t, user)
+		return a, tx.noteColdRead(ctx, t, user)
 	}
 	cold, _, err := e.hot.MetaGet([]byte(manifestKey(t.StoreID, user)))
 	if err != nil {

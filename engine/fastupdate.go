@@ -324,7 +324,7 @@ func (e *Engine) lookupWithManifest(ctx context.Context, t *catalog.TableDef, us
 		lk := e.coldState.lock(partKey{t.StoreID, user})
 		lk.RLock()
 		defer lk.RUnlock()
-		man, err := e.manifest(t, user)
+		man, err := e.manifestAt(ctx, t, user)
 		if err != nil {
 			return nil, false, err
 		}

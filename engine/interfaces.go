@@ -39,6 +39,8 @@ type HotStore interface {
 	// (hotstore.WithTx) are staged in it.
 	BeginTx() (*hotstore.Tx, error)
 	MetaGet(key []byte) ([]byte, bool, error)
+	// MetaGetAt reads key in the snapshot of ctx's transaction, if any.
+	MetaGetAt(ctx context.Context, key []byte) ([]byte, bool, error)
 	MetaPut(key, value []byte) error
 	MetaDelete(key []byte) error
 	MetaScan(prefix []byte, fn func(key, value []byte) error) error

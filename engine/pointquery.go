@@ -77,7 +77,7 @@ func (e *Engine) pointQuery(ctx context.Context, sub subject, sql string) (*Resu
 		lk := e.coldState.lock(partKey{t.StoreID, partition(sub, t)})
 		lk.RLock()
 		defer lk.RUnlock()
-		if man, err := e.manifest(t, partition(sub, t)); err != nil || len(man.Segments) > 0 {
+		if man, err := e.manifestAt(ctx, t, partition(sub, t)); err != nil || len(man.Segments) > 0 {
 			return nil, false, nil
 		}
 	}

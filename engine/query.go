@@ -213,7 +213,7 @@ func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLo
 		lk := e.coldState.lock(partKey{t.StoreID, partition(sub, t)})
 		lk.RLock()
 		defer lk.RUnlock()
-		man, err := e.manifest(t, partition(sub, t))
+		man, err := e.manifestAt(ctx, t, partition(sub, t))
 		if err != nil {
 			return err
 		}

@@ -59,6 +59,9 @@ type txPart struct {
 	// recorded.
 	cold      []byte
 	coldNoted bool
+	// unpin releases the segments of the snapshot's manifest, pinned on
+	// the transaction's first read of the partition (see manifestAt).
+	unpin func()
 }
 
 type engineTxKey struct{}
@@ -89,6 +92,7 @@ func (tx *Tx) Owner() catalog.UserID { return tx.owner }
 func (tx *Tx) Commit(ctx context.Context) error {
 	tx.stmt.Lock()
 	defer tx.stmt.Unlock()
+	defer tx.unpinSnapshots()
 	e := tx.e
 	parts := make([]*txPart, 0, len(tx.parts))
 	for _, p := range tx.parts {
@@ -155,6 +159,7 @@ func (tx *Tx) Commit(ctx context.Context) error {
 func (tx *Tx) Rollback() {
 	tx.stmt.Lock()
 	defer tx.stmt.Unlock()
+	tx.unpinSnapshots()
 	tx.hot.Rollback()
 }
 
@@ -212,17 +217,48 @@ func (e *Engine) noteInsertCheck(ctx context.Context, t *catalog.TableDef, user 
 // it (a version read from a segment must still be the newest). The
 // partition counts as written from then on, so that the transaction's
 // reads of it see its own writes.
-func (tx *Tx) noteColdRead(t *catalog.TableDef, user catalog.UserID) error {
+func (tx *Tx) noteColdRead(ctx context.Context, t *catalog.TableDef, user catalog.UserID) error {
 	p := tx.part(t, user)
 	if p.coldNoted {
 		return nil
 	}
-	cold, _, err := tx.e.hot.MetaGet([]byte(manifestKey(t.StoreID, user)))
+	// As of the snapshot the statement reads: a flush or compaction since
+	// then makes COMMIT check every written key strictly.
+	cold, _, err := tx.e.hot.MetaGetAt(ctx, []byte(manifestKey(t.StoreID, user)))
 	if err != nil {
 		return err
 	}
 	p.cold, p.coldNoted = cold, true
 	return nil
+}
+
+// pinSnapshotSegments pins, on the transaction's first read of a
+// partition, the segments of the manifest its snapshot holds, so that a
+// compaction committing later does not delete them under its reads. A
+// segment already gone (compacted away between the snapshot and this first
+// read) aborts the transaction: its snapshot can no longer be read.
+func (tx *Tx) pinSnapshotSegments(t *catalog.TableDef, user catalog.UserID, m coldstore.Manifest) error {
+	p := tx.part(t, user)
+	if p.unpin != nil {
+		return nil
+	}
+	unpin, ok := tx.e.acquireLive(m.Segments)
+	p.unpin = unpin
+	if !ok {
+		return catalog.WrapKind(catalog.KindConflict, hotstore.ErrConflict,
+			"transaction aborted: table %s was compacted since the transaction's snapshot; retry the transaction", t.ID)
+	}
+	return nil
+}
+
+// unpinSnapshots releases the segments the transaction's snapshot pinned.
+func (tx *Tx) unpinSnapshots() {
+	for _, p := range tx.parts {
+		if p.unpin != nil {
+			p.unpin()
+			p.unpin = nil
+		}
+	}
 }
 
 func (tx *Tx) part(t *catalog.TableDef, user catalog.UserID) *txPart {

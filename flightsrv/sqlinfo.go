@@ -94,9 +94,9 @@ func (s *Server) registerSQLInfo() {
 		flightsql.SqlInfoMaxTableNameLen:                                     int64(64),
 		flightsql.SqlInfoMaxTablesInSelect:                                   int64(0),
 		flightsql.SqlInfoMaxUsernameLen:                                      int64(64),
-		flightsql.SqlInfoDefaultTransactionIsolation:                         int64(2), // READ_COMMITTED
+		flightsql.SqlInfoDefaultTransactionIsolation:                         int64(3), // REPEATABLE_READ: snapshot isolation (README, Transactions)
 		flightsql.SqlInfoTransactionsSupported:                               true,
-		flightsql.SqlInfoSupportedTransactionsIsolationlevels:                int32(1 << 2), // READ_COMMITTED
+		flightsql.SqlInfoSupportedTransactionsIsolationlevels:                int32(1<<2 | 1<<3), // READ_COMMITTED (served as snapshot isolation), REPEATABLE_READ
 		flightsql.SqlInfoDataDefinitionCausesTransactionCommit:               false,
 		flightsql.SqlInfoDataDefinitionsInTransactionsIgnored:                false,
 		flightsql.SqlInfoSupportedResultSetTypes:                             int32(2), // forward only

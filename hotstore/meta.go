@@ -2,6 +2,7 @@ package hotstore
 
 import (
 	"bytes"
+	"context"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -21,6 +22,41 @@ func (s *Store) MetaGet(key []byte) ([]byte, bool, error) {
 	}
 	defer s.release()
 	v, closer, err := s.db.Get(metaKey(key))
+	if err == pebble.ErrNotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, wrapStorage(err, "meta get")
+	}
+	out := bytes.Clone(v)
+	if out == nil {
+		out = []byte{}
+	}
+	closer.Close()
+	return out, true, nil
+}
+
+// MetaGetAt is MetaGet as the transaction of ctx sees it: in its snapshot
+// (taken now if it has none yet), which also holds the rows a flush had
+// not yet moved out when the manifest was stored. Without a transaction it
+// is MetaGet.
+func (s *Store) MetaGetAt(ctx context.Context, key []byte) ([]byte, bool, error) {
+	tx, err := s.txFrom(ctx)
+	if err != nil || tx == nil {
+		if err != nil {
+			return nil, false, err
+		}
+		return s.MetaGet(key)
+	}
+	if err := s.acquire(); err != nil {
+		return nil, false, err
+	}
+	defer s.release()
+	snap, err := tx.snapshot()
+	if err != nil {
+		return nil, false, err
+	}
+	v, closer, err := snap.Get(metaKey(key))
 	if err == pebble.ErrNotFound {
 		return nil, false, nil
 	}

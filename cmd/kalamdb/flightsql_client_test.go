@@ -159,3 +159,30 @@ func TestStreamLargeResult(t *testing.T) {
 	}
 	require.Equal(t, want, sum)
 }
+
+// TestSqlInfoIsolation: SqlInfo states the isolation level transactions
+// have (snapshot isolation: REPEATABLE_READ, TestTransactionSnapshot*).
+func TestSqlInfoIsolation(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	cl := newFlightSQLClient(t, ts.addr)
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("root:"+testRootPassword))
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", basic)
+	info, err := cl.GetSqlInfo(ctx, []flightsql.SqlInfo{flightsql.SqlInfoDefaultTransactionIsolation, flightsql.SqlInfoSupportedTransactionsIsolationlevels})
+	require.NoError(t, err)
+	rdr, err := cl.DoGet(ctx, info.Endpoint[0].Ticket)
+	require.NoError(t, err)
+	defer rdr.Release()
+	got := map[uint32]string{}
+	for rdr.Next() {
+		r := rdr.RecordBatch()
+		names := r.Column(0).(*array.Uint32)
+		u := r.Column(1).(*array.DenseUnion)
+		for i := 0; i < int(r.NumRows()); i++ {
+			got[names.Value(i)] = u.Field(u.ChildID(i)).ValueStr(int(u.ValueOffset(i)))
+		}
+	}
+	require.Equal(t, map[uint32]string{
+		uint32(flightsql.SqlInfoDefaultTransactionIsolation):          "3",
+		uint32(flightsql.SqlInfoSupportedTransactionsIsolationlevels): "12",
+	}, got)
+}
