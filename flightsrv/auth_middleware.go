@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -204,7 +205,10 @@ func (s *Server) credentials(ctx context.Context) (auth.User, string, error) {
 		if err != nil {
 			return auth.User{}, "", err
 		}
-		return u, "basic:" + string(u.ID), nil
+		// One session per account: a user dropped and re-created under
+		// the same name is a new account (its creation time differs) and
+		// must not inherit the old one's session.
+		return u, "basic:" + string(u.ID) + ":" + strconv.FormatInt(u.CreatedAt.UnixNano(), 10), nil
 	case scheme == "":
 		return auth.User{}, "", catalog.Errorf(catalog.KindUnauthenticated, "authentication required: send Basic credentials or a Bearer token")
 	}

@@ -186,3 +186,36 @@ func TestSqlInfoIsolation(t *testing.T) {
 		uint32(flightsql.SqlInfoSupportedTransactionsIsolationlevels): "12",
 	}, got)
 }
+
+// TestBasicSessionNotInherited: Basic credentials sent with every call
+// share one session per account; a user dropped and re-created under the
+// same name starts with a new session, not the dropped account's (its
+// default namespace, its open transaction).
+func TestBasicSessionNotInherited(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE bs")
+	root.mustExec("CREATE USER TABLE bs.t (id INT PRIMARY KEY)")
+	root.mustExec("CREATE USER carl WITH PASSWORD 'carl-password' ROLE user")
+	cl := newFlightSQLClient(t, ts.addr)
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("carl:carl-password"))
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", basic)
+	_, err := cl.ExecuteUpdate(ctx, "USE bs")
+	require.NoError(t, err)
+	_, err = cl.ExecuteUpdate(ctx, "BEGIN")
+	require.NoError(t, err)
+	_, err = cl.ExecuteUpdate(ctx, "INSERT INTO t VALUES (1)")
+	require.NoError(t, err, "the session's namespace applies")
+
+	root.mustExec("DROP USER carl")
+	root.mustExec("CREATE USER carl WITH PASSWORD 'carl-password' ROLE user")
+	_, err = cl.ExecuteUpdate(ctx, "INSERT INTO t VALUES (2)")
+	require.Error(t, err, "a new session has no default namespace")
+	_, err = cl.ExecuteUpdate(ctx, "COMMIT")
+	requireCode(t, err, codes.FailedPrecondition, "")
+	n, err := cl.ExecuteUpdate(ctx, "INSERT INTO bs.t VALUES (3)")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	c := connect(t, ts.addr, "carl", "carl-password")
+	require.Equal(t, [][]string{{"3"}}, c.mustQuery("SELECT id FROM bs.t"))
+}
