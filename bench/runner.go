@@ -348,7 +348,10 @@ func StartServer(ctx context.Context, bin, dataDir string, threads int, logPath 
 		return nil, err
 	}
 	cmd := exec.Command(bin, "--data-dir", dataDir, "--flight-addr", "127.0.0.1:0",
-		"--http-addr", "127.0.0.1:0", "--threads", strconv.Itoa(threads), "--log-level", "info", "--fold-quiet", foldQuiet.String())
+		"--http-addr", "127.0.0.1:0", "--threads", strconv.Itoa(threads), "--log-level", "info", "--fold-quiet", foldQuiet.String(),
+		// The hot scenarios measure hot tables of up to 10M rows on
+		// purpose: the default hot bounds would flush them under the clock.
+		"--hot-max-rows", "0", "--hot-max-age", "0")
 	cmd.Env = append(os.Environ(), "KALAMDB_ROOT_PASSWORD="+rootPassword)
 	cmd.Stdout = logf
 	stderr, err := cmd.StderrPipe()

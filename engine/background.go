@@ -42,10 +42,11 @@ func (e *Engine) Start() error {
 	})
 	e.jobs.Register(jobEvict, e.evictJob)
 	now := e.opts.Now().Unix()
-	// Partitions with FLUSH_POLICY are considered dirty at start: rows left
-	// hot by the previous run get flushed by the interval rule.
+	// Partitions with hot rows are considered dirty at start: rows left
+	// hot by the previous run get flushed by the interval rule or the hot
+	// age bound.
 	for _, t := range e.reg.tables("") {
-		if t.FlushPolicy == "" || t.Type == catalog.TableStream {
+		if t.Type == catalog.TableStream {
 			continue
 		}
 		parts, err := e.hot.Partitions(context.Background(), t)
@@ -55,6 +56,7 @@ func (e *Engine) Start() error {
 		for _, u := range parts {
 			e.coldState.dirty[partKey{t.StoreID, u}] = 1
 			e.coldState.lastSeen[partKey{t.StoreID, u}] = now
+			e.coldState.firstWrite[partKey{t.StoreID, u}] = now
 		}
 	}
 	e.jobs.Every(time.Second, e.flushPolicyTick)
@@ -149,9 +151,8 @@ func (e *Engine) submitTableJob(kind jobs.Type, t *catalog.TableDef, user catalo
 	return e.jobs.Submit(kind, params, key, true)
 }
 
-// flushPolicyTick submits flush jobs for partitions whose FLUSH_POLICY is
-// due: rows:N written since the last flush, or interval:S elapsed with
-// unflushed writes.
+// flushPolicyTick submits flush jobs for partitions due one (flushDue):
+// by their table's FLUSH_POLICY or by the server's hot bounds.
 func (e *Engine) flushPolicyTick(now time.Time) {
 	type due struct {
 		t    *catalog.TableDef
@@ -160,23 +161,30 @@ func (e *Engine) flushPolicyTick(now time.Time) {
 	var todo []due
 	tables := map[uint64]*catalog.TableDef{}
 	for _, t := range e.reg.tables("") {
-		if t.FlushPolicy != "" && t.Type != catalog.TableStream {
+		if t.Type != catalog.TableStream {
 			tables[t.StoreID] = t
 		}
 	}
+	bounds := hotBounds{MaxRows: e.opts.HotMaxRows, MaxAge: e.opts.HotMaxAge}
 	e.coldState.mu.Lock()
 	for k, n := range e.coldState.dirty {
 		t, ok := tables[k.storeID]
 		if !ok || n <= 0 {
 			continue
 		}
-		rows, interval := parseFlushPolicy(t.FlushPolicy)
 		last, seen := e.coldState.lastSeen[k]
 		if !seen {
 			e.coldState.lastSeen[k] = now.Unix()
 			last = now.Unix()
 		}
-		if (rows > 0 && n >= rows) || (interval > 0 && now.Unix()-last >= interval) {
+		first, ok := e.coldState.firstWrite[k]
+		if !ok {
+			e.coldState.firstWrite[k] = now.Unix()
+			first = now.Unix()
+		}
+		w := partitionWrites{Rows: n, SinceFlush: time.Duration(now.Unix()-last) * time.Second,
+			OldestAge: time.Duration(now.Unix()-first) * time.Second}
+		if flushDue(parseFlushPolicy(t.FlushPolicy), bounds, w) {
 			todo = append(todo, due{t, k.user})
 		}
 	}
@@ -186,20 +194,6 @@ func (e *Engine) flushPolicyTick(now time.Time) {
 			e.log.Warn("schedule flush", "table", d.t.ID, "err", err)
 		}
 	}
-}
-
-func parseFlushPolicy(p string) (rows, interval int64) {
-	for _, part := range strings.Split(p, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), ":")
-		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		switch strings.ToLower(strings.TrimSpace(k)) {
-		case "rows":
-			rows = n
-		case "interval":
-			interval = n
-		}
-	}
-	return rows, interval
 }
 
 // streamFloor is the smallest _seq still visible in a STREAM table.

@@ -95,8 +95,10 @@ type coldState struct {
 	doomed   map[string]coldstore.Segment // removed from manifests, awaiting the last reader
 	dirty    map[partKey]int64            // rows written since the last flush (FLUSH_POLICY)
 	lastSeen map[partKey]int64            // unix seconds of the last flush or start
-	lanes    map[partKey]*rmwLane         // turns of retried read-modify-write statements
-	combs    map[partKey]*keyUpdateCombiner
+	// firstWrite is the unix second of the oldest write not yet flushed.
+	firstWrite map[partKey]int64
+	lanes      map[partKey]*rmwLane // turns of retried read-modify-write statements
+	combs      map[partKey]*keyUpdateCombiner
 	// removing counts the retired segments being deleted right now.
 	removing map[string]int
 }
@@ -134,7 +136,7 @@ func (c *coldState) combiner(k partKey) *keyUpdateCombiner {
 func newColdState() *coldState {
 	return &coldState{locks: map[partKey]*sync.RWMutex{}, refs: map[string]int{}, doomed: map[string]coldstore.Segment{},
 		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}, lanes: map[partKey]*rmwLane{},
-		combs: map[partKey]*keyUpdateCombiner{}, removing: map[string]int{}}
+		combs: map[partKey]*keyUpdateCombiner{}, removing: map[string]int{}, firstWrite: map[partKey]int64{}}
 }
 
 func (c *coldState) lock(k partKey) *sync.RWMutex {
@@ -236,11 +238,15 @@ func (e *Engine) removeSegment(s coldstore.Segment) {
 
 // noteWrite counts rows written to a partition, for FLUSH_POLICY.
 func (e *Engine) noteWrite(t *catalog.TableDef, user catalog.UserID, n int64) {
-	if t.FlushPolicy == "" || t.Type == catalog.TableStream {
+	if t.Type == catalog.TableStream || e.cold == nil {
 		return
 	}
+	k := partKey{t.StoreID, user}
 	e.coldState.mu.Lock()
-	e.coldState.dirty[partKey{t.StoreID, user}] += n
+	e.coldState.dirty[k] += n
+	if _, ok := e.coldState.firstWrite[k]; !ok {
+		e.coldState.firstWrite[k] = e.opts.Now().Unix()
+	}
 	e.coldState.mu.Unlock()
 }
 
@@ -259,6 +265,12 @@ func (e *Engine) flushPartition(ctx context.Context, t *catalog.TableDef, user c
 		return 0, err
 	}
 	defer func() { _ = w.Abort() }() // no-op after Commit
+	// The writes counted before the scan are the ones this flush takes
+	// (or found already gone); those counted meanwhile stay due.
+	k := partKey{t.StoreID, user}
+	e.coldState.mu.Lock()
+	counted := e.coldState.dirty[k]
+	e.coldState.mu.Unlock()
 	var keys []arrow.Array
 	var seqs []int64
 	pk := t.PrimaryKeyIndex()
@@ -281,6 +293,7 @@ func (e *Engine) flushPartition(ctx context.Context, t *catalog.TableDef, user c
 		return 0, fmt.Errorf("flush %s/%s: %w", t.ID, user, err)
 	}
 	if len(seqs) == 0 {
+		e.flushed(k, counted)
 		return 0, nil
 	}
 	e.failpoint("flush-before-commit-segment")
@@ -312,16 +325,29 @@ func (e *Engine) flushPartition(ctx context.Context, t *catalog.TableDef, user c
 		return 0, fmt.Errorf("flush %s/%s: %w", t.ID, user, err)
 	}
 	e.failpoint("flush-after-commit")
-	e.coldState.mu.Lock()
-	delete(e.coldState.dirty, partKey{t.StoreID, user})
-	e.coldState.lastSeen[partKey{t.StoreID, user}] = e.opts.Now().Unix()
-	e.coldState.mu.Unlock()
+	e.flushed(k, counted)
 	if len(man.Segments) > e.opts.CompactAfterSegments {
 		if _, _, err := e.submitTableJob(jobCompact, t, user); err != nil {
 			e.log.Warn("schedule compaction", "table", t.ID, "err", err)
 		}
 	}
 	return int64(len(seqs)), nil
+}
+
+// flushed records a flush of partition k that took the counted writes:
+// the scheduler's count restarts from those written since.
+func (e *Engine) flushed(k partKey, counted int64) {
+	now := e.opts.Now().Unix()
+	e.coldState.mu.Lock()
+	defer e.coldState.mu.Unlock()
+	e.coldState.lastSeen[k] = now
+	if e.coldState.dirty[k] -= counted; e.coldState.dirty[k] <= 0 {
+		delete(e.coldState.dirty, k)
+		delete(e.coldState.firstWrite, k)
+		return
+	}
+	// Written while the flush ran: as old as the flush at most.
+	e.coldState.firstWrite[k] = now
 }
 
 // compactPartition merges all segments of a partition into one sorted

@@ -63,6 +63,12 @@ type Options struct {
 	// them) instead of being reloaded by every query; default 50,000,
 	// negative disables the cache.
 	HotCacheMinRows int
+	// HotMaxRows and HotMaxAge bound every hot partition, whatever its
+	// table's FLUSH_POLICY: one with this many row versions written since
+	// its last flush, or whose oldest unflushed write is this old, is
+	// flushed. Defaults 1,000,000 and 10 minutes; negative disables.
+	HotMaxRows int64
+	HotMaxAge  time.Duration
 	// MaxQueriesPerUser caps a user's concurrently running statements
 	// (results not yet closed); 0 = no cap.
 	MaxQueriesPerUser int
@@ -82,6 +88,12 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.HotCacheMinRows == 0 {
 		o.HotCacheMinRows = 50_000
+	}
+	if o.HotMaxRows == 0 {
+		o.HotMaxRows = 1_000_000
+	}
+	if o.HotMaxAge == 0 {
+		o.HotMaxAge = 10 * time.Minute
 	}
 	if o.EvictionInterval <= 0 {
 		o.EvictionInterval = 10 * time.Second

@@ -491,3 +491,26 @@ func TestAutoFold(t *testing.T) {
 	require.Equal(t, smallWant, root.mustQuery("SELECT count(*), sum(v) FROM f.small"))
 	require.Equal(t, [][]string{{"0"}}, root.mustQuery("SELECT count(*) FROM system.jobs WHERE (parameters->>'table') = 'f.small' AND (parameters->>'fold') = '1'"))
 }
+
+// TestHotBoundsFlushTablesWithoutPolicy: a table without FLUSH_POLICY is
+// flushed once a partition passes --hot-max-rows, and once its oldest
+// unflushed write is --hot-max-age old.
+func TestHotBoundsFlushTablesWithoutPolicy(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--hot-max-rows", "100", "--hot-max-age", "3s"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE hb")
+	root.mustExec("CREATE SHARED TABLE hb.many (id INT PRIMARY KEY)")
+	root.mustExec("CREATE SHARED TABLE hb.few (id INT PRIMARY KEY)")
+	var vals []string
+	for i := 0; i < 150; i++ {
+		vals = append(vals, fmt.Sprintf("(%d)", i))
+	}
+	start := time.Now()
+	root.mustExec("INSERT INTO hb.many VALUES " + strings.Join(vals, ", "))
+	root.mustExec("INSERT INTO hb.few VALUES (1), (2)")
+	waitStat(t, root, "hb.many", "hot_rows", "0", 10*time.Second, "150 rows written flush by --hot-max-rows")
+	require.Less(t, time.Since(start), 3*time.Second, "the rows bound flushed before the age bound")
+	waitStat(t, root, "hb.few", "hot_rows", "0", 10*time.Second, "2 rows flush by --hot-max-age")
+	require.Equal(t, [][]string{{"150"}}, root.mustQuery("SELECT count(*) FROM hb.many"))
+	require.Equal(t, [][]string{{"2"}}, root.mustQuery("SELECT count(*) FROM hb.few"))
+}

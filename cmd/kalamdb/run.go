@@ -54,6 +54,8 @@ type config struct {
 	hotCacheMinRows                                      int
 	resultMemoryLimit                                    string
 	bcryptCost                                           int
+	hotMaxRows                                           int64
+	hotMaxAge                                            time.Duration
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -89,6 +91,9 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.IntVar(&c.maxQueriesPerUser, "max-queries-per-user", maxQ, "concurrent statements per user, 0 = no cap [KALAMDB_MAX_QUERIES_PER_USER]")
 	rate, _ := strconv.ParseFloat(env("KALAMDB_HANDSHAKE_RATE", "20"), 64)
 	fs.Float64Var(&c.handshakeRate, "handshake-rate", rate, "handshakes per second per client IP (burst 2x), 0 = unlimited [KALAMDB_HANDSHAKE_RATE]")
+	hmr, _ := strconv.ParseInt(env("KALAMDB_HOT_MAX_ROWS", "1000000"), 10, 64)
+	fs.Int64Var(&c.hotMaxRows, "hot-max-rows", hmr, "flush a hot partition once this many row versions were written to it since its last flush, whatever its table's FLUSH_POLICY; 0 = never [KALAMDB_HOT_MAX_ROWS]")
+	fs.DurationVar(&c.hotMaxAge, "hot-max-age", durEnv("KALAMDB_HOT_MAX_AGE", 10*time.Minute), "flush a hot partition whose oldest unflushed write is this old, whatever its table's FLUSH_POLICY; 0 = never [KALAMDB_HOT_MAX_AGE]")
 	cost, _ := strconv.Atoi(env("KALAMDB_BCRYPT_COST", strconv.Itoa(auth.DefaultBcryptCost)))
 	fs.IntVar(&c.bcryptCost, "bcrypt-cost", cost, "bcrypt cost of new password hashes, 4-31: each step doubles the time a login takes [KALAMDB_BCRYPT_COST]")
 	maxJobs, _ := strconv.Atoi(env("KALAMDB_MAX_JOBS", "2"))
@@ -192,7 +197,7 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	resultLimit, _ := parseBytes(c.resultMemoryLimit) // checked by parse
 	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ResultMemoryLimit: resultLimit, ColdDir: coldDir,
 		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(), EvictionInterval: c.evictionInterval, HotCacheMinRows: c.hotCacheMinRows,
-		FoldPercent: c.foldPercent, FoldQuiet: c.foldQuiet,
+		FoldPercent: c.foldPercent, FoldQuiet: c.foldQuiet, HotMaxRows: disabledIfZero(c.hotMaxRows), HotMaxAge: disabledIfZero(c.hotMaxAge),
 		Logger: log.With("component", "engine")})
 	if err != nil {
 		return fmt.Errorf("open engine: %w", err)
@@ -336,4 +341,13 @@ func (m *Main) failpoint() func(string) {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 	}
+}
+
+// disabledIfZero maps a flag's 0 ("never") to the engine's negative
+// (disabled); the engine reads 0 as "the default".
+func disabledIfZero[T int64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
