@@ -14,9 +14,10 @@ run: build
 build:
 	$(GO) build -tags=$(TAGS) -o bin/kalamdb ./cmd/kalamdb
 
-## vet: go vet and gofmt check
+## vet: go vet, gofmt and go mod tidy checks
 vet:
 	$(GO) vet -tags=$(TAGS) ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum need go mod tidy"; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	 if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
