@@ -46,10 +46,6 @@ func (s *Server) BeginTransaction(ctx context.Context, _ flightsql.ActionBeginTr
 }
 
 // EndTransaction commits or rolls back a transaction and forgets its id.
-// A transaction whose commit failed (it was aborted by a failed statement,
-// or lost a conflict) has ended too, but its id stays known until it is
-// rolled back or idles out: clients such as ADBC answer a failed commit by
-// rolling back, which then succeeds and lets them go on.
 func (s *Server) EndTransaction(ctx context.Context, req flightsql.ActionEndTransactionRequest) error {
 	sess, err := session(ctx)
 	if err != nil {
@@ -60,24 +56,16 @@ func (s *Server) EndTransaction(ctx context.Context, req flightsql.ActionEndTran
 	if err != nil {
 		return err
 	}
-	forget := func() {
-		s.mu.Lock()
-		delete(s.mu.txs, string(id))
-		s.mu.Unlock()
-	}
+	s.mu.Lock()
+	delete(s.mu.txs, string(id))
+	s.mu.Unlock()
 	switch req.GetAction() {
 	case flightsql.EndTransactionCommit:
-		if err := tx.Commit(ctx); err != nil {
-			return statusError(err)
-		}
-		forget()
-		return nil
+		return statusError(tx.Commit(ctx))
 	case flightsql.EndTransactionRollback:
-		forget()
 		tx.Rollback()
 		return nil
 	default:
-		forget()
 		tx.Rollback()
 		return statusError(catalog.Errorf(catalog.KindInvalid, "EndTransaction: unknown action %v (the transaction was rolled back)", req.GetAction()))
 	}
