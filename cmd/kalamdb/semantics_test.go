@@ -289,7 +289,7 @@ func testReadSemanticsMatchDuckDB(t *testing.T, alice asUser, ref *duckRef) {
 		{"SELECT * FROM (PIVOT ns.t ON v USING max(n)) p", []string{enum("e_v", "", "v", "ns.t"), "SELECT * FROM (PIVOT ns.t ON v IN e_v USING max(n)) p"}},
 		{with + "PIVOT c ON v USING sum(n)", []string{enum("e_c", with, "v", "c"), with + "PIVOT c ON v IN e_c USING sum(n)"}},
 	} {
-		requireSameAsDuckDB(t, alice, ref, tc.sql, tc.ref...)
+		t.Run(tc.sql, func(t *testing.T) { requireSameAsDuckDB(t, alice, ref, tc.sql, tc.ref...) })
 	}
 	for _, sql := range []string{
 		"SELECT * FROM ns.t",
@@ -316,7 +316,7 @@ func testReadSemanticsMatchDuckDB(t *testing.T, alice asUser, ref *duckRef) {
 		"DESCRIBE SELECT * FROM ns.t",
 		"DESCRIBE SELECT * REPLACE (n::TEXT AS n) FROM ns.t",
 	} {
-		requireSameAsDuckDB(t, alice, ref, sql)
+		t.Run(sql, func(t *testing.T) { requireSameAsDuckDB(t, alice, ref, sql) })
 	}
 	// After USE, current_schema() and unqualified tables follow it.
 	alice.root.mustExec("USE ns") // EXECUTE AS runs in the session's namespace
