@@ -127,6 +127,10 @@ func (e *Engine) describeDML(ctx context.Context, sub subject, t *catalog.TableD
 // describeSelect prepares a scoped SELECT over empty relations of the right
 // shape to learn its result and parameter types.
 func (e *Engine) describeSelect(ctx context.Context, sub subject, sql string) (*StatementInfo, error) {
+	sql, err := e.expandPivots(ctx, sub, sql)
+	if err != nil {
+		return nil, err
+	}
 	c, err := e.conn()
 	if err != nil {
 		return nil, err

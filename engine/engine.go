@@ -234,20 +234,43 @@ func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params ...
 // ExecuteTx is Execute inside the transaction tx (a Flight SQL transaction
 // id); with tx nil the statement runs in the session's SQL transaction
 // (BEGIN), if any, else on its own.
-func (e *Engine) ExecuteTx(ctx context.Context, s *Session, tx *Tx, sql string, params ...any) (*Result, error) {
-	stmt, err := sqlparse.Parse(sql)
-	if err != nil {
-		return nil, parseError(err)
-	}
-	if res, done, err := e.transactionControl(ctx, s, tx, stmt); done {
-		return res, err
-	}
+//
+// A statement that fails inside a transaction aborts it (see Tx): so does
+// an error streaming the rows of its result.
+func (e *Engine) ExecuteTx(ctx context.Context, s *Session, flightTx *Tx, sql string, params ...any) (res *Result, err error) {
+	tx := flightTx
 	if tx == nil {
 		tx = s.Tx()
 	}
 	if tx != nil {
 		if tx.owner != s.User {
 			return nil, permissionDenied("the transaction belongs to another user")
+		}
+		defer func() {
+			switch {
+			case err != nil:
+				tx.abort(err)
+			case res != nil:
+				res.tx = tx
+			}
+		}()
+	}
+	return e.executeIn(ctx, s, flightTx, tx, sql, params)
+}
+
+// executeIn runs one statement in tx (nil: none): flightTx, the Flight SQL
+// transaction the statement came with, or else the session's.
+func (e *Engine) executeIn(ctx context.Context, s *Session, flightTx, tx *Tx, sql string, params []any) (*Result, error) {
+	stmt, err := sqlparse.Parse(sql)
+	if err != nil {
+		return nil, parseError(err)
+	}
+	if res, done, err := e.transactionControl(ctx, s, flightTx, stmt); done {
+		return res, err
+	}
+	if tx != nil {
+		if err := tx.usable(); err != nil {
+			return nil, err
 		}
 		if !txAllowed(stmt) {
 			return nil, catalog.Errorf(catalog.KindFailedPrecondition, "this statement cannot run inside a transaction (only SELECT, INSERT, UPDATE, DELETE, USE, SHOW and DESCRIBE can); COMMIT or ROLLBACK first")

@@ -23,6 +23,10 @@ import (
 // temporary tables on one connection, and start streaming execution.
 // overrides replace a table's rows (used by RETURNING).
 func (e *Engine) query(ctx context.Context, sub subject, sql string, params []any, overrides map[catalog.TableID][]arrow.RecordBatch) (*Result, error) {
+	sql, err := e.expandPivots(ctx, sub, sql)
+	if err != nil {
+		return nil, err
+	}
 	c, err := e.conn()
 	if err != nil {
 		return nil, err
@@ -134,6 +138,19 @@ func (e *Engine) scope(ctx context.Context, c *duck.Conn, sub subject, sql strin
 	if err := sc.rewrite(tree); err != nil {
 		return nil, err
 	}
+	if projSQL, refs := sc.projections(); len(refs) > 0 {
+		projJSON, err := scalarString(ctx, c, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", projSQL)
+		if err != nil {
+			return nil, duckError(err, nil)
+		}
+		projTree, err := decodeTree([]byte(projJSON))
+		if err != nil {
+			return nil, err
+		}
+		if err := project(projTree, refs); err != nil {
+			return nil, err
+		}
+	}
 	out, err := json.Marshal(tree)
 	if err != nil {
 		return nil, fmt.Errorf("encode parse tree: %w", err)
@@ -190,6 +207,26 @@ func createTempSQL(name string, cols []catalog.Column, withSeq bool) string {
 	return b.String()
 }
 
+// createShapeSQL is the DDL of an empty temporary table with t's columns,
+// their NOT NULL and PRIMARY KEY constraints, and _seq.
+func createShapeSQL(name string, t *catalog.TableDef) string {
+	var b strings.Builder
+	b.WriteString("CREATE TEMP TABLE " + duck.QuoteIdent(name) + " (")
+	for _, col := range t.Columns {
+		b.WriteString(duck.QuoteIdent(col.Name) + " " + col.Type.DuckDBType())
+		if col.NotNull {
+			b.WriteString(" NOT NULL")
+		}
+		b.WriteString(", ")
+	}
+	b.WriteString(catalog.SeqColumn + " BIGINT")
+	if pk := t.PrimaryKeyIndex(); pk >= 0 {
+		b.WriteString(", PRIMARY KEY (" + duck.QuoteIdent(t.Columns[pk].Name) + ")")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
 // load fills one temporary table with the subject's rows.
 func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLoad) error {
 	if l.table == nil {
@@ -205,6 +242,12 @@ func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLo
 		return c.AppendRecord(l.temp, true, rec)
 	}
 	t := l.table
+	if l.shapeOnly {
+		if err := c.Exec(createShapeSQL(l.temp, t)); err != nil {
+			return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
+		}
+		return nil
+	}
 	if l.rows == nil && t.Type != catalog.TableStream && e.cold != nil {
 		// The manifest and the hot rows are read under the partition's
 		// lock, which a flush or compaction commit holds exclusively:

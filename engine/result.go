@@ -33,6 +33,9 @@ type Result struct {
 	rows   *duck.Rows
 	conn   *duck.Conn
 	scoped *scopedQuery
+	// tx is the transaction the statement ran in: an error streaming the
+	// rows aborts it.
+	tx *Tx
 
 	// RowsAffected is the DML row count (0 for queries and DDL).
 	RowsAffected int64
@@ -108,6 +111,9 @@ func (r *Result) Next() arrow.RecordBatch {
 				r.err = duckError(err, r.scoped)
 				if !r.deadline.IsZero() && time.Now().After(r.deadline) {
 					r.err = catalog.WrapKind(catalog.KindDeadline, err, "query exceeded the %s timeout", r.timeout)
+				}
+				if r.tx != nil {
+					r.tx.abort(r.err)
 				}
 			}
 		}

@@ -26,6 +26,10 @@ type tableLoad struct {
 	keys []string
 	// rows, when not nil, are loaded instead of reading storage (RETURNING).
 	rows []arrow.RecordBatch
+	// shapeOnly: every reference to the relation is inside DESCRIBE, which
+	// reads no rows; it is loaded empty, with the table's NOT NULL and
+	// PRIMARY KEY constraints, which DESCRIBE reports.
+	shapeOnly bool
 	// tiered is set while the relation is a view over hot rows and
 	// segments; unpin releases the segment files it pinned.
 	tiered bool
@@ -56,7 +60,7 @@ var forbiddenFunctionPrefixes = []string{
 var forbiddenFunctions = map[string]bool{
 	"query": true, "query_table": true, "current_setting": true, "getvariable": true,
 	"setvariable": true, "getenv": true, "checkpoint": true, "load": true, "install": true,
-	"which_secret": true, "current_database": false, "current_schema": true,
+	"which_secret": true, "current_database": false, "current_schema": false,
 	"current_schemas": true, "make_timestamp": false, "json_serialize_sql": true,
 	"json_deserialize_sql": true, "json_serialize_plan": true, "parse_path": false,
 	"finalize": false, "export_state": true, "read_text": true, "read_blob": true,
@@ -72,8 +76,11 @@ var forbiddenFunctions = map[string]bool{
 // Table-reference kinds a client query may contain.
 var allowedTableRefs = map[string]bool{
 	"BASE_TABLE": true, "JOIN": true, "SUBQUERY": true, "TABLE_FUNCTION": true,
-	"EXPRESSION_LIST": true, "EMPTY": true, "PIVOT": true,
+	"EXPRESSION_LIST": true, "EMPTY": true, "PIVOT": true, "SHOW_REF": true,
 }
+
+// What a SHOW_REF (DESCRIBE or SUMMARIZE of a query) may show.
+var allowedShowTypes = map[string]bool{"DESCRIBE": true, "SUMMARY": true}
 
 // DuckDB's own schemas and catalogs: never reachable from client SQL.
 var duckdbSchemas = map[string]bool{
@@ -120,6 +127,28 @@ type scoper struct {
 	ctes      map[string]string // renamed CTE → the client's name
 	nodes     int               // JSON values walked
 	terms     int               // operands of AND/OR seen
+	// seqNamed says the query names _seq somewhere: its relations then
+	// keep the column, hidden from stars by hideSeq; otherwise every
+	// relation is narrowed to the table's own columns (see project).
+	seqNamed bool
+	// describing counts the DESCRIBE SHOW_REFs the walk is inside.
+	describing int
+	refs       []scopedRef
+	// colRefs are the column references of three or more parts, which may
+	// name a table as namespace.table.column (see qualify).
+	colRefs []map[string]any
+}
+
+// scopedRef is one table reference of the query, pointed at a scoped
+// relation.
+type scopedRef struct {
+	node map[string]any
+	load *tableLoad
+	// ns and name are the table's namespace and name as resolved, when the
+	// reference has no alias of its own (DuckDB then binds ns.t.col to it).
+	ns, name string
+	// described says the reference is inside a DESCRIBE.
+	described bool
 }
 
 // maxConjunctionTerms bounds the AND/OR operands of one query. DuckDB's
@@ -167,7 +196,81 @@ func (s *scoper) rewrite(tree map[string]any) error {
 	if len(stmts) != 1 {
 		return catalog.Errorf(catalog.KindInvalid, "multiple statements are not allowed")
 	}
-	return s.walk(stmts[0], nil)
+	s.seqNamed = mentions(stmts[0], catalog.SeqColumn)
+	if err := s.walk(stmts[0], nil); err != nil {
+		return err
+	}
+	s.qualify()
+	for _, l := range s.loads {
+		l.shapeOnly = l.rows == nil
+	}
+	for _, r := range s.refs {
+		if !r.described {
+			r.load.shapeOnly = false
+		}
+	}
+	return nil
+}
+
+// mentions reports whether any string in the tree equals name (ignoring
+// case): a column reference, a STAR's EXCLUDE or REPLACE list, a COLUMNS
+// pattern, or a string constant — so it errs on the side of true.
+func mentions(v any, name string) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.EqualFold(x, name)
+	case []any:
+		for _, c := range x {
+			if mentions(c, name) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, c := range x {
+			if mentions(c, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// qualify rewrites column references of the form namespace.table.column
+// (and deeper: a struct field of it) to table.column when namespace.table
+// is a table of the query referenced without an alias, as DuckDB binds
+// them: the scoped relation standing for the table has no namespace.
+func (s *scoper) qualify() {
+	for _, m := range s.colRefs {
+		parts, _ := m["column_names"].([]any)
+		ns, _ := parts[0].(string)
+		name, _ := parts[1].(string)
+		col, _ := parts[2].(string)
+		for _, r := range s.refs {
+			if r.name == "" || !strings.EqualFold(ns, r.ns) || !strings.EqualFold(name, r.name) || !r.load.hasColumn(col) {
+				continue
+			}
+			alias, _ := r.node["alias"].(string)
+			m["column_names"] = append([]any{alias}, parts[2:]...)
+			break
+		}
+	}
+}
+
+// hasColumn reports whether the relation has the column (ignoring case).
+func (l *tableLoad) hasColumn(name string) bool {
+	cols := systemTables[l.id.Name].columns
+	if l.table != nil {
+		if strings.EqualFold(name, catalog.SeqColumn) {
+			return true
+		}
+		cols = l.table.Columns
+	}
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // walk visits any JSON value; ctes are the CTEs in scope.
@@ -235,11 +338,20 @@ func (s *scoper) walkObject(m map[string]any, ctes cteScope) error {
 				return catalog.Errorf(catalog.KindInvalid, "query too complex: more than %d AND/OR operands (use IN (…) for long lists of values)", maxConjunctionTerms)
 			}
 		}
+		if m["class"] == "COLUMN_REF" {
+			if parts, _ := m["column_names"].([]any); len(parts) >= 3 {
+				s.colRefs = append(s.colRefs, m)
+			}
+		}
 		if m["class"] == "FUNCTION" {
 			name, _ := m["function_name"].(string)
-			if strings.EqualFold(name, "current_user") {
-				if children, _ := m["children"].([]any); len(children) == 0 {
+			if children, _ := m["children"].([]any); len(children) == 0 {
+				switch strings.ToLower(name) {
+				case "current_user":
 					bindCurrentUser(m, s.sub.user)
+					return nil
+				case "current_schema":
+					bindCurrentSchema(m, s.sub.ns)
 					return nil
 				}
 			}
@@ -262,6 +374,34 @@ func (s *scoper) walkObject(m map[string]any, ctes cteScope) error {
 			if _, done := m["__kdb"]; !done {
 				if err := s.baseTable(m, ctes, nil); err != nil {
 					return err
+				}
+			}
+		case "SHOW_REF":
+			// DESCRIBE or SUMMARIZE of a query (DuckDB makes SUMMARIZE t
+			// one of SELECT * FROM t): never of a catalog object by name.
+			show, _ := m["show_type"].(string)
+			if !allowedShowTypes[show] {
+				return permissionDenied("SHOW %s is not allowed in a query", strings.ToLower(show))
+			}
+			for _, k := range []string{"table_name", "schema_name", "catalog_name"} {
+				if v, _ := m[k].(string); v != "" {
+					return permissionDenied("%s of %s is not allowed", strings.ToLower(show), v)
+				}
+			}
+			if _, ok := m["query"].(map[string]any); !ok {
+				return permissionDenied("%s without a query is not allowed", strings.ToLower(show))
+			}
+			if show == "DESCRIBE" {
+				s.describing++
+				defer func() { s.describing-- }()
+			}
+		case "PIVOT":
+			// PIVOT … IN enum_type reads a DuckDB type's values.
+			pivots, _ := m["pivots"].([]any)
+			for _, p := range pivots {
+				pm, _ := p.(map[string]any)
+				if e, _ := pm["pivot_enum"].(string); e != "" {
+					return permissionDenied("PIVOT … IN %s is not allowed: list the values, or leave out IN to take them from the data", e)
 				}
 			}
 		case "TABLE_FUNCTION":
@@ -290,7 +430,7 @@ func (s *scoper) walkObject(m map[string]any, ctes cteScope) error {
 		}
 	}
 	delete(m, "__kdb")
-	if isNode && typ == "SELECT_NODE" {
+	if isNode && typ == "SELECT_NODE" && s.seqNamed {
 		s.hideSeq(m)
 	}
 	return nil
@@ -339,10 +479,12 @@ func (s *scoper) nextCTE(name string) string {
 	return renamed
 }
 
-// hideSeq keeps the _seq system column out of `*` (and `t.*`) over the
-// node's own user tables, as other databases hide their system columns:
-// clients listing a table's columns or copying rows with SELECT * see the
-// table's columns only. _seq stays selectable by name.
+// hideSeq keeps the _seq system column out of `*`, `t.*` and COLUMNS(*)
+// over the node's own user tables, as other databases hide their system
+// columns: clients listing a table's columns or copying rows with SELECT *
+// see the table's columns only. It serves queries that name _seq (which
+// stays selectable by name); the relations of other queries have no _seq
+// at all (see project).
 func (s *scoper) hideSeq(node map[string]any) {
 	aliases := map[string]bool{}
 	var from func(v any)
@@ -369,27 +511,40 @@ func (s *scoper) hideSeq(node map[string]any) {
 	if len(aliases) == 0 {
 		return
 	}
-	list, _ := node["select_list"].([]any)
-	for _, it := range list {
-		star, ok := it.(map[string]any)
-		if !ok || star["class"] != "STAR" || star["expr"] != nil {
-			continue
-		}
-		if rel, _ := star["relation_name"].(string); rel != "" && !aliases[strings.ToLower(rel)] {
-			continue
-		}
-		excl, _ := star["exclude_list"].([]any)
-		named := false
-		for _, x := range excl {
-			if n, _ := x.(string); strings.EqualFold(n, catalog.SeqColumn) {
-				named = true
+	var stars func(v any)
+	stars = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, c := range x {
+				stars(c)
+			}
+		case map[string]any:
+			if _, isNode := x["modifiers"]; isNode {
+				return // a subquery: its own node hides its own stars
+			}
+			if x["class"] == "STAR" {
+				s.hideSeqFromStar(x, aliases)
+			}
+			for _, c := range x {
+				stars(c)
 			}
 		}
-		if repl, _ := star["replace_list"].([]any); len(repl) > 0 || named {
-			continue
-		}
-		star["exclude_list"] = append(excl, catalog.SeqColumn)
 	}
+	stars(node["select_list"])
+}
+
+// hideSeqFromStar adds _seq to the EXCLUDE list of one star over the given
+// aliases, unless the star already names it.
+func (s *scoper) hideSeqFromStar(star map[string]any, aliases map[string]bool) {
+	if rel, _ := star["relation_name"].(string); rel != "" && !aliases[strings.ToLower(rel)] {
+		return
+	}
+	if mentions(star["exclude_list"], catalog.SeqColumn) || mentions(star["replace_list"], catalog.SeqColumn) ||
+		mentions(star["rename_list"], catalog.SeqColumn) || mentions(star["qualified_exclude_list"], catalog.SeqColumn) {
+		return
+	}
+	excl, _ := star["exclude_list"].([]any)
+	star["exclude_list"] = append(excl, catalog.SeqColumn)
 }
 
 // baseTable resolves one table reference and points it at a scoped
@@ -433,11 +588,14 @@ func (s *scoper) baseTable(m map[string]any, ctes cteScope, where any) error {
 	if err != nil {
 		return err
 	}
+	ref := scopedRef{node: m, load: load, described: s.describing > 0}
 	m["schema_name"] = ""
 	m["table_name"] = load.temp
 	if a, _ := m["alias"].(string); a == "" {
 		m["alias"] = name
+		ref.ns, ref.name = string(id.Namespace), name
 	}
+	s.refs = append(s.refs, ref)
 	return nil
 }
 
@@ -614,3 +772,98 @@ func bindCurrentUser(m map[string]any, user catalog.UserID) {
 		"value":   string(user),
 	}
 }
+
+// bindCurrentSchema replaces a CURRENT_SCHEMA() call with the subject's
+// namespace (USE ns), as DuckDB answers with the schema USE selected, or a
+// NULL of type VARCHAR when none is selected: no DuckDB schema is visible
+// to clients.
+func bindCurrentSchema(m map[string]any, ns catalog.NamespaceID) {
+	alias, _ := m["alias"].(string)
+	if alias == "" {
+		alias = "current_schema()"
+	}
+	loc := m["query_location"]
+	for k := range m {
+		delete(m, k)
+	}
+	value := map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": false, "value": string(ns)}
+	if ns == "" {
+		value = map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": true}
+	}
+	m["class"] = "CAST"
+	m["type"] = "OPERATOR_CAST"
+	m["alias"] = alias
+	if loc != nil {
+		m["query_location"] = loc
+	}
+	m["child"] = map[string]any{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "value": value}
+	m["cast_type"] = map[string]any{"id": "VARCHAR", "type_info": nil}
+	m["try_cast"] = false
+}
+
+// projections returns, for a query that does not name _seq, one statement
+// per reference to a user table's scoped relation selecting the table's
+// own columns from it (`SELECT * FROM (SELECT "a", "b" FROM rel)`), and
+// the references they are for. DuckDB's serialization of those statements
+// gives the subqueries that project puts in the references' place.
+func (s *scoper) projections() (string, []scopedRef) {
+	if s.seqNamed {
+		return "", nil
+	}
+	var b strings.Builder
+	var refs []scopedRef
+	for _, r := range s.refs {
+		if r.load.table == nil {
+			continue // system tables have no _seq
+		}
+		b.WriteString("SELECT * FROM (SELECT ")
+		for i, c := range r.load.table.Columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quoteIdent(c.Name))
+		}
+		b.WriteString(" FROM ")
+		b.WriteString(quoteIdent(r.load.temp))
+		b.WriteString(");\n")
+		refs = append(refs, r)
+	}
+	return b.String(), refs
+}
+
+// project replaces each reference of refs by the subquery of the matching
+// statement of tree (DuckDB's serialization of projections' SQL), keeping
+// the reference's alias, column aliases and sample: the relation then has
+// exactly the table's columns, as the table has in DuckDB, for `*`,
+// COLUMNS(*), NATURAL JOIN, PIVOT's implicit grouping, UNPIVOT, SUMMARIZE
+// and DESCRIBE alike.
+func project(tree map[string]any, refs []scopedRef) error {
+	stmts, _ := tree["statements"].([]any)
+	if isErr, _ := tree["error"].(bool); isErr || len(stmts) != len(refs) {
+		return fmt.Errorf("project scoped relations: unexpected parse tree")
+	}
+	for i, r := range refs {
+		st, _ := stmts[i].(map[string]any)
+		node, _ := st["node"].(map[string]any)
+		sub, _ := node["from_table"].(map[string]any)
+		if sub == nil || sub["type"] != "SUBQUERY" {
+			return fmt.Errorf("project scoped relations: unexpected parse tree")
+		}
+		m := r.node
+		for _, k := range []string{"alias", "sample", "query_location", "column_name_alias"} {
+			if v, ok := m[k]; ok {
+				sub[k] = v
+			}
+		}
+		for k := range m {
+			delete(m, k)
+		}
+		for k, v := range sub {
+			m[k] = v
+		}
+	}
+	return nil
+}
+
+// quoteIdent quotes a SQL identifier for DuckDB.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -31,6 +31,11 @@ import (
 // or compaction replaced the segments of a partition the transaction wrote
 // after its first statement there read them (conservatively: the rows read
 // from them may have been superseded).
+//
+// As in PostgreSQL and DuckDB, a statement that fails inside the
+// transaction aborts it: every later statement is refused until the
+// transaction ends, and COMMIT then rolls it back and fails, so that a
+// client never commits the statements around the one that failed.
 type Tx struct {
 	e     *Engine
 	owner catalog.UserID
@@ -42,6 +47,11 @@ type Tx struct {
 	used atomic.Int64
 	// parts are the partitions written, guarded by stmt.
 	parts map[partKey]*txPart
+	// aborted is the first error of a statement of the transaction; once
+	// set the transaction accepts nothing but its end.
+	aborted atomic.Pointer[error]
+	// ended is set by Commit and Rollback.
+	ended atomic.Bool
 }
 
 // txPart is what a transaction did to one partition.
@@ -87,12 +97,51 @@ func (tx *Tx) IdleFor() time.Duration {
 // Owner is the user who began the transaction.
 func (tx *Tx) Owner() catalog.UserID { return tx.owner }
 
+// Abort marks the transaction aborted by cause, the error of a command
+// sent in it that was refused before reaching the engine (a Flight SQL
+// bulk ingest): only its end is accepted from then on.
+func (tx *Tx) Abort(cause error) { tx.abort(cause) }
+
+// abort marks the transaction aborted by the error of one of its
+// statements; the first cause is kept.
+func (tx *Tx) abort(cause error) {
+	tx.aborted.CompareAndSwap(nil, &cause)
+}
+
+// abortCause is the error that aborted the transaction, or nil.
+func (tx *Tx) abortCause() error {
+	if p := tx.aborted.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// usable returns why no statement may run in the transaction now: it was
+// aborted by an error, or it has ended.
+func (tx *Tx) usable() error {
+	if tx.ended.Load() {
+		return catalog.Errorf(catalog.KindFailedPrecondition, "the transaction has already ended")
+	}
+	if cause := tx.abortCause(); cause != nil {
+		return catalog.Errorf(catalog.KindFailedPrecondition, "current transaction is aborted, commands ignored until end of transaction block (a statement failed: %s); roll it back", cause.Error())
+	}
+	return nil
+}
+
 // Commit applies the transaction's writes atomically and durably, or none
-// of them. The transaction has ended either way.
+// of them. The transaction has ended either way. An aborted transaction is
+// rolled back, and Commit says so with a KindConflict error (gRPC Aborted).
 func (tx *Tx) Commit(ctx context.Context) error {
 	tx.stmt.Lock()
 	defer tx.stmt.Unlock()
 	defer tx.unpinSnapshots()
+	if tx.ended.Swap(true) {
+		return catalog.Errorf(catalog.KindFailedPrecondition, "the transaction has already ended")
+	}
+	if cause := tx.abortCause(); cause != nil {
+		tx.hot.Rollback()
+		return catalog.WrapKind(catalog.KindConflict, cause, "transaction rolled back, nothing was committed: it was aborted by a failed statement")
+	}
 	e := tx.e
 	parts := make([]*txPart, 0, len(tx.parts))
 	for _, p := range tx.parts {
@@ -160,6 +209,7 @@ func (tx *Tx) Rollback() {
 	tx.stmt.Lock()
 	defer tx.stmt.Unlock()
 	tx.unpinSnapshots()
+	tx.ended.Store(true)
 	tx.hot.Rollback()
 }
 

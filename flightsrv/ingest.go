@@ -29,7 +29,13 @@ func (s *Server) DoPutCommandStatementIngest(ctx context.Context, cmd flightsql.
 		return 0, statusError(catalog.Errorf(catalog.KindNotFound, "catalog %s does not exist", c))
 	}
 	if len(cmd.GetTransactionId()) > 0 {
-		return 0, statusError(catalog.Errorf(catalog.KindFailedPrecondition, "bulk ingest cannot run inside a transaction (it may create or replace tables); ingest outside the transaction"))
+		tx, err := s.txFor(sess, cmd.GetTransactionId())
+		if err != nil {
+			return 0, err
+		}
+		err = catalog.Errorf(catalog.KindFailedPrecondition, "bulk ingest cannot run inside a transaction (it may create or replace tables); ingest outside the transaction")
+		tx.Abort(err) // as any statement failing in it does
+		return 0, statusError(err)
 	}
 	if cmd.GetTemporary() {
 		return 0, statusError(catalog.Errorf(catalog.KindInvalid, "temporary tables are not supported"))

@@ -51,30 +51,34 @@ func TestSQLTransactions(t *testing.T) {
 	want := [][]string{{"1", "a!"}, {"3", "c"}, {"10", "x!"}, {"11", "y"}}
 	require.Equal(t, want, all(other))
 
-	// A failed statement inside a transaction writes nothing of itself and
-	// leaves the transaction usable.
+	// A failed statement inside a transaction aborts it: COMMIT applies
+	// nothing (see TestFailedStatementAbortsTransaction).
 	root.mustExec("BEGIN")
 	root.mustExec("INSERT INTO tx.t VALUES (20, 'p')")
 	_, err := root.exec("INSERT INTO tx.t VALUES (21, 'q'), (20, 'dup')")
 	requireCode(t, err, codes.AlreadyExists, "duplicate primary key")
-	_, err = root.exec("INSERT INTO tx.t VALUES (3, 'dup')")
-	requireCode(t, err, codes.AlreadyExists, "duplicate primary key")
-	root.mustExec("COMMIT")
-	require.Equal(t, [][]string{{"20", "p"}}, other.mustQuery("SELECT id, v FROM tx.t WHERE id >= 20"))
+	_, err = root.exec("COMMIT")
+	requireCode(t, err, codes.Aborted, "nothing was committed")
+	require.Empty(t, other.mustQuery("SELECT id, v FROM tx.t WHERE id >= 20"))
 
 	// Misuse is a clear FailedPrecondition, and leaves no transaction open.
 	_, err = root.exec("COMMIT")
 	requireCode(t, err, codes.FailedPrecondition, "no transaction in progress")
 	_, err = root.exec("ROLLBACK")
 	requireCode(t, err, codes.FailedPrecondition, "no transaction in progress")
+	// (Each of them aborts the transaction, as any failed statement does.)
 	root.mustExec("BEGIN")
+	require.NotEmpty(t, root.mustQuery("SHOW TABLES IN tx"), "introspection works inside a transaction")
 	_, err = root.exec("BEGIN")
 	requireCode(t, err, codes.FailedPrecondition, "already in progress")
+	root.mustExec("ROLLBACK")
+	root.mustExec("BEGIN")
 	_, err = root.exec("CREATE SHARED TABLE tx.u (id INT PRIMARY KEY)")
 	requireCode(t, err, codes.FailedPrecondition, "cannot run inside a transaction")
+	root.mustExec("ROLLBACK")
+	root.mustExec("BEGIN")
 	_, err = root.exec("STORAGE FLUSH TABLE tx.t")
 	requireCode(t, err, codes.FailedPrecondition, "cannot run inside a transaction")
-	require.NotEmpty(t, root.mustQuery("SHOW TABLES IN tx"), "introspection works inside a transaction")
 	root.mustExec("ROLLBACK")
 	root.mustExec("CREATE SHARED TABLE tx.u (id INT PRIMARY KEY)")
 }
@@ -134,6 +138,8 @@ func TestTransactionsOverFlushedRows(t *testing.T) {
 	alice.mustExec("BEGIN")
 	_, err := alice.exec("INSERT INTO fx.notes VALUES (5, 'dup')")
 	requireCode(t, err, codes.AlreadyExists, "duplicate primary key")
+	alice.mustExec("ROLLBACK") // the error aborted the transaction
+	alice.mustExec("BEGIN")
 	require.EqualValues(t, 10, alice.mustExec("UPDATE fx.notes SET body = 'edited' WHERE id < 10"))
 	require.EqualValues(t, 10, alice.mustExec("DELETE FROM fx.notes WHERE id >= 90"))
 	alice.mustExec("INSERT INTO fx.notes VALUES (500, 'new')")

@@ -55,7 +55,7 @@ func (p *parser) statement() (Statement, error) {
 			return nil, &ForbiddenError{What: kw}
 		}
 		switch kw {
-		case "SELECT", "WITH", "FROM", "VALUES", "TABLE":
+		case "SELECT", "WITH", "FROM", "VALUES", "TABLE", "PIVOT", "PIVOT_WIDER", "UNPIVOT", "PIVOT_LONGER", "SUMMARIZE":
 			return p.query()
 		case "CREATE":
 			return p.create()
@@ -82,6 +82,10 @@ func (p *parser) statement() (Statement, error) {
 			}
 			return p.use()
 		case "DESCRIBE", "DESC":
+			if next := p.peekAt(1); isOpTok(next, "(") || (isKwTok(next, queryStarts...) || isKwTok(next, pivotStarts...)) && !isKwTok(next, "TABLE") {
+				// DESCRIBE <query>: DuckDB describes the query's result.
+				return p.query()
+			}
 			p.next()
 			p.acceptKw("TABLE")
 			ref, err := p.tableRef()
@@ -389,6 +393,10 @@ func (p *parser) word(what string) (string, token, error) {
 
 var queryStarts = []string{"SELECT", "WITH", "FROM", "VALUES", "TABLE"}
 
+// pivotStarts begin DuckDB's PIVOT and UNPIVOT statements, which are
+// queries too.
+var pivotStarts = []string{"PIVOT", "PIVOT_WIDER", "UNPIVOT", "PIVOT_LONGER"}
+
 // query returns the rest of the statement as a pass-through Select.
 func (p *parser) query() (Statement, error) {
 	if err := p.checkQuery(p.i); err != nil {
@@ -398,15 +406,28 @@ func (p *parser) query() (Statement, error) {
 }
 
 // checkQuery verifies that the tokens at i start a query: after any opening
-// parentheses, SELECT, FROM, VALUES, TABLE, or WITH whose common table
-// expressions are queries and which is followed by a query (DuckDB accepts
-// WITH ... INSERT/UPDATE/DELETE, which must not bypass DML handling).
+// parentheses, SELECT, FROM, VALUES, TABLE, PIVOT, UNPIVOT, or WITH whose
+// common table expressions are queries and which is followed by a query
+// (DuckDB accepts WITH ... INSERT/UPDATE/DELETE, which must not bypass DML
+// handling); at the top level also SUMMARIZE and DESCRIBE of a query or
+// table. DuckDB's own parser and the engine's allowlist check the rest.
 func (p *parser) checkQuery(i int) error {
+	top := i == p.i
 	for isOpTok(p.toks[i], "(") {
 		i++
 	}
 	t := p.toks[i]
-	if !isKwTok(t, queryStarts...) {
+	if top && isKwTok(t, "SUMMARIZE", "DESCRIBE", "DESC") {
+		next := p.toks[i+1]
+		if isOpTok(next, "(") || isKwTok(next, queryStarts...) || isKwTok(next, pivotStarts...) {
+			return p.checkQuery(i + 1)
+		}
+		if isKwTok(t, "SUMMARIZE") && next.kind != tokEOF {
+			return nil // SUMMARIZE table
+		}
+		return p.errAt(next, "expected a query or a table, found %s", p.describe(next))
+	}
+	if !isKwTok(t, queryStarts...) && !isKwTok(t, pivotStarts...) {
 		return p.errAt(t, "expected a query, found %s", p.describe(t))
 	}
 	if !isKwTok(t, "WITH") {
