@@ -124,7 +124,7 @@ func insertSourceSQL(t *catalog.TableDef, st *sqlparse.Insert, names []string, g
 		b.WriteString(duck.QuoteIdent(c.Name))
 	}
 	b.WriteString(" FROM (")
-	b.WriteString(st.Source)
+	b.WriteString(valuesCast(t, st.Source, names))
 	b.WriteString(") AS __kdb_src(")
 	for pos := range names {
 		if pos > 0 {
@@ -133,6 +133,45 @@ func insertSourceSQL(t *catalog.TableDef, st *sqlparse.Insert, names []string, g
 		fmt.Fprintf(&b, "__kdb_c%d", pos)
 	}
 	b.WriteString(")")
+	return b.String()
+}
+
+// valuesCast rewrites a VALUES source so that each item is cast to its
+// target column's type on its own, as DuckDB's INSERT … VALUES does; a
+// VALUES list read as a query would first unify each column's items to one
+// type (0 and '0.75' to INTEGER, DATE '…' and a timestamp string to DATE),
+// storing other values than DuckDB's INSERT. Any other source is returned
+// as is: DuckDB's INSERT … SELECT casts the query's columns, as the caller
+// does.
+func valuesCast(t *catalog.TableDef, source string, names []string) string {
+	rows, ok := sqlparse.ValuesItems(source)
+	if !ok {
+		return source
+	}
+	types := make([]string, len(names))
+	for pos, n := range names {
+		types[pos] = t.Columns[t.ColumnIndex(n)].Type.DuckDBType()
+	}
+	for _, row := range rows {
+		if len(row) != len(names) {
+			return source // DuckDB reports the mismatch
+		}
+	}
+	var b strings.Builder
+	b.WriteString("VALUES ")
+	for r, row := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for pos, item := range row {
+			if pos > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "CAST((%s) AS %s)", item, types[pos])
+		}
+		b.WriteByte(')')
+	}
 	return b.String()
 }
 
@@ -245,20 +284,27 @@ func (e *Engine) deleteAttempt(ctx context.Context, sub subject, t *catalog.Tabl
 	// row (hot or cold) was deleted.
 	deleted = n
 	if st.Returning != "" {
-		full, err := duck.ConcatRecords(schema, recs)
-		if err != nil {
-			return nil, err
-		}
-		defer full.Release()
-		res, err := e.query(ctx, sub, "SELECT "+st.Returning+" FROM "+quoteTable(t.ID), params,
-			map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}})
-		if err != nil {
-			return nil, err
-		}
-		res.RowsAffected = deleted
-		return res, nil
+		return e.deleteReturning(ctx, sub, t, schema, recs, st.Returning, params, deleted)
 	}
 	return affectedResult(deleted), nil
+}
+
+// deleteReturning evaluates a DELETE's RETURNING list over the rows it
+// deleted (none gives the list's columns, empty).
+func (e *Engine) deleteReturning(ctx context.Context, sub subject, t *catalog.TableDef, schema *arrow.Schema, recs []arrow.RecordBatch,
+	list string, params []any, deleted int64) (*Result, error) {
+	full, err := duck.ConcatRecords(schema, recs)
+	if err != nil {
+		return nil, err
+	}
+	defer full.Release()
+	res, err := e.query(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
+		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}})
+	if err != nil {
+		return nil, err
+	}
+	res.RowsAffected = deleted
+	return res, nil
 }
 
 func quoteTable(id catalog.TableID) string {
