@@ -66,6 +66,10 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 			return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
 		}
 	}
+	if st.Returning != "" {
+		// No row: the RETURNING list's columns, empty.
+		return e.returning(ctx, sub, t, rec, nil, st.Returning, params)
+	}
 	return affectedResult(n), nil
 }
 
@@ -205,6 +209,9 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 		defer rec.Release()
 		n := rec.NumRows()
 		if n == 0 {
+			if st.Returning != "" {
+				return e.returning(ctx, sub, t, rec, nil, st.Returning, params)
+			}
 			return affectedResult(0), nil
 		}
 		if err := checkConstraints(t, rec); err != nil {
@@ -262,6 +269,9 @@ func (e *Engine) deleteAttempt(ctx context.Context, sub subject, t *catalog.Tabl
 		n += r.NumRows()
 	}
 	if n == 0 {
+		if st.Returning != "" {
+			return e.deleteReturning(ctx, sub, t, schema, recs, st.Returning, params, 0)
+		}
 		return affectedResult(0), nil
 	}
 	keys, err := array.Concatenate(parts, memory.DefaultAllocator)
