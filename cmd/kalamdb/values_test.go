@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-adbc/go/adbc"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 
@@ -163,6 +165,7 @@ func TestValuesMatchDuckDB(t *testing.T) {
 	// (another user would cost seconds of bcrypt under -race).
 	t.Run("insert values", func(t *testing.T) { testInsertValues(t, root.with(t)) })
 	t.Run("prepared insert and update", func(t *testing.T) { testWrites(t, root.with(t)) })
+	t.Run("bulk ingest", func(t *testing.T) { testIngest(t, root.with(t)) })
 	t.Run("key predicates", func(t *testing.T) { testKeyPredicates(t, root.with(t)) })
 	t.Run("returning no rows", func(t *testing.T) { testReturningNoRows(t, root.with(t)) })
 }
@@ -321,6 +324,64 @@ func testWrites(t *testing.T, root *client) {
 		root.mustExec("UPDATE wv.s SET " + set)
 	}
 	require.Equal(t, ref.mustQuery("SELECT * FROM v ORDER BY id"), root.mustCanon("SELECT * FROM wv.s ORDER BY id"))
+}
+
+// testIngest bulk-loads columns of other Arrow types than the table's and
+// requires what DuckDB's INSERT … SELECT from a table of the data's own
+// types stores.
+func testIngest(t *testing.T, root *client) {
+	root.mustExec("CREATE NAMESPACE ing")
+	root.mustExec("CREATE SHARED TABLE ing.t (id BIGINT PRIMARY KEY, t TEXT, f DOUBLE, r FLOAT, ts TIMESTAMP, i INT)")
+	ref := newRefDB(t)
+	ref.mustExec("CREATE TABLE v (id BIGINT PRIMARY KEY, t VARCHAR, f DOUBLE, r FLOAT, ts TIMESTAMP, i INTEGER)")
+	ref.mustExec("CREATE TABLE src (id INTEGER, t DOUBLE, f DECIMAL(38,20), r BIGINT, ts TIMESTAMP_NS, i DOUBLE)")
+
+	dec := &arrow.Decimal128Type{Precision: 38, Scale: 20}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int32}, {Name: "t", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "f", Type: dec}, {Name: "r", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Nanosecond}}, {Name: "i", Type: arrow.PrimitiveTypes.Float64}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for k, row := range []struct {
+		t  float64
+		f  string
+		r  int64
+		ts int64
+		i  float64
+	}{
+		{100.0, "0.86688874127962938", 16777217, 1_700_000_000_123_456_789, 2.5},
+		{0.1, "123456.78901234567890123456", -3, -1, -2.5},
+		{1e20, "-0.5", 9007199254740993, 0, 7},
+	} {
+		b.Field(0).(*array.Int32Builder).Append(int32(k + 1))
+		b.Field(1).(*array.Float64Builder).Append(row.t)
+		d, err := decimal128.FromString(row.f, dec.Precision, dec.Scale)
+		require.NoError(t, err)
+		b.Field(2).(*array.Decimal128Builder).Append(d)
+		b.Field(3).(*array.Int64Builder).Append(row.r)
+		b.Field(4).(*array.TimestampBuilder).Append(arrow.Timestamp(row.ts))
+		b.Field(5).(*array.Float64Builder).Append(row.i)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	require.NoError(t, ref.c.AppendRecord("src", false, rec))
+	ref.mustExec("INSERT INTO v SELECT * FROM src")
+
+	ctx := context.Background()
+	stmt, err := root.conn.NewStatement()
+	require.NoError(t, err)
+	defer stmt.Close()
+	require.NoError(t, stmt.SetOption(adbc.OptionKeyIngestTargetTable, "t"))
+	require.NoError(t, stmt.SetOption(adbc.OptionValueIngestTargetDBSchema, "ing"))
+	require.NoError(t, stmt.SetOption(adbc.OptionKeyIngestMode, adbc.OptionValueIngestModeAppend))
+	rdr, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
+	require.NoError(t, err)
+	defer rdr.Release()
+	require.NoError(t, stmt.BindStream(ctx, rdr))
+	n, err := stmt.ExecuteUpdate(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, n)
+	require.Equal(t, ref.mustQuery("SELECT * FROM v ORDER BY id"), root.mustCanon("SELECT * FROM ing.t ORDER BY id"))
 }
 
 // testKeyPredicates runs SELECT, UPDATE and DELETE with primary-key
