@@ -308,13 +308,51 @@ func (e *Engine) deleteReturning(ctx context.Context, sub subject, t *catalog.Ta
 		return nil, err
 	}
 	defer full.Release()
-	res, err := e.query(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
-		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}})
+	res, err := e.queryAs(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
+		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}}, returningStatement(t.ID))
 	if err != nil {
 		return nil, err
 	}
 	res.RowsAffected = deleted
 	return res, nil
+}
+
+// returningStatement turns the scoped `SELECT <list> FROM <rows> AS <alias>`
+// of a RETURNING list into `DELETE FROM <rows> AS <alias> RETURNING <list>`
+// over the connection's own temporary copy of the rows written (or, to
+// describe it, an empty one), so that DuckDB names the columns as its
+// RETURNING does: by the bound expressions (x + 1 on a DOUBLE is
+// "(x + CAST(1 AS DOUBLE))"), where a SELECT names them as written. Any
+// other shape runs as the SELECT.
+func returningStatement(id catalog.TableID) func(*scopedQuery) string {
+	return func(q *scopedQuery) string {
+		for _, l := range q.loads {
+			if l.table == nil || l.id != id || strings.Count(q.sql, l.temp) != 1 {
+				continue
+			}
+			from := " FROM " + l.temp + " AS "
+			i := strings.LastIndex(q.sql, from)
+			if i < 0 || !strings.HasPrefix(q.sql, "SELECT ") || !plainAlias(q.sql[i+len(from):]) {
+				continue
+			}
+			return "DELETE FROM " + l.temp + " AS " + q.sql[i+len(from):] + " RETURNING " + q.sql[len("SELECT "):i]
+		}
+		return q.sql
+	}
+}
+
+// plainAlias reports whether s is one identifier, bare or double-quoted.
+func plainAlias(s string) bool {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return !strings.Contains(strings.ReplaceAll(s[1:len(s)-1], `""`, ""), `"`)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func quoteTable(id catalog.TableID) string {
@@ -345,8 +383,8 @@ func (e *Engine) returning(ctx context.Context, sub subject, t *catalog.TableDef
 	cols := append(append([]arrow.Array(nil), rec.Columns()...), seqCol)
 	full := array.NewRecordBatch(t.ArrowSchema(), cols, rec.NumRows())
 	defer full.Release()
-	res, err := e.query(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
-		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}})
+	res, err := e.queryAs(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
+		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}}, returningStatement(t.ID))
 	if err != nil {
 		return nil, err
 	}
