@@ -117,7 +117,7 @@ func (e *Engine) describeDML(ctx context.Context, sub subject, t *catalog.TableD
 	if returning == "" {
 		return update(info.Params), nil
 	}
-	ret, err := e.describeSelect(ctx, sub, "SELECT "+returning+" FROM "+quoteTable(t.ID))
+	ret, err := e.describeSelectAs(ctx, sub, "SELECT "+returning+" FROM "+quoteTable(t.ID), returningStatement(t.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +127,12 @@ func (e *Engine) describeDML(ctx context.Context, sub subject, t *catalog.TableD
 // describeSelect prepares a scoped SELECT over empty relations of the right
 // shape to learn its result and parameter types.
 func (e *Engine) describeSelect(ctx context.Context, sub subject, sql string) (*StatementInfo, error) {
+	return e.describeSelectAs(ctx, sub, sql, nil)
+}
+
+// describeSelectAs is describeSelect preparing as(q) in place of the scoped
+// SELECT q when as is not nil (see queryAs).
+func (e *Engine) describeSelectAs(ctx context.Context, sub subject, sql string, as func(*scopedQuery) string) (*StatementInfo, error) {
 	sql, err := e.expandPivots(ctx, sub, sql)
 	if err != nil {
 		return nil, err
@@ -157,7 +163,11 @@ func (e *Engine) describeSelect(ctx context.Context, sub subject, sql string) (*
 			return nil, fmt.Errorf("describe: %w", err)
 		}
 	}
-	p, err := c.Prepare(q.sql)
+	stmt := q.sql
+	if as != nil {
+		stmt = as(q)
+	}
+	p, err := c.Prepare(stmt)
 	if err != nil {
 		return nil, duckError(err, q)
 	}

@@ -66,6 +66,10 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 			return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
 		}
 	}
+	if st.Returning != "" {
+		// No row: the RETURNING list's columns, empty.
+		return e.returning(ctx, sub, t, rec, nil, st.Returning, params)
+	}
 	return affectedResult(n), nil
 }
 
@@ -124,7 +128,7 @@ func insertSourceSQL(t *catalog.TableDef, st *sqlparse.Insert, names []string, g
 		b.WriteString(duck.QuoteIdent(c.Name))
 	}
 	b.WriteString(" FROM (")
-	b.WriteString(st.Source)
+	b.WriteString(valuesCast(t, st.Source, names))
 	b.WriteString(") AS __kdb_src(")
 	for pos := range names {
 		if pos > 0 {
@@ -133,6 +137,45 @@ func insertSourceSQL(t *catalog.TableDef, st *sqlparse.Insert, names []string, g
 		fmt.Fprintf(&b, "__kdb_c%d", pos)
 	}
 	b.WriteString(")")
+	return b.String()
+}
+
+// valuesCast rewrites a VALUES source so that each item is cast to its
+// target column's type on its own, as DuckDB's INSERT … VALUES does; a
+// VALUES list read as a query would first unify each column's items to one
+// type (0 and '0.75' to INTEGER, DATE '…' and a timestamp string to DATE),
+// storing other values than DuckDB's INSERT. Any other source is returned
+// as is: DuckDB's INSERT … SELECT casts the query's columns, as the caller
+// does.
+func valuesCast(t *catalog.TableDef, source string, names []string) string {
+	rows, ok := sqlparse.ValuesItems(source)
+	if !ok {
+		return source
+	}
+	types := make([]string, len(names))
+	for pos, n := range names {
+		types[pos] = t.Columns[t.ColumnIndex(n)].Type.DuckDBType()
+	}
+	for _, row := range rows {
+		if len(row) != len(names) {
+			return source // DuckDB reports the mismatch
+		}
+	}
+	var b strings.Builder
+	b.WriteString("VALUES ")
+	for r, row := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for pos, item := range row {
+			if pos > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "CAST((%s) AS %s)", item, types[pos])
+		}
+		b.WriteByte(')')
+	}
 	return b.String()
 }
 
@@ -171,6 +214,9 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 		defer rec.Release()
 		n := rec.NumRows()
 		if n == 0 {
+			if st.Returning != "" {
+				return e.returning(ctx, sub, t, rec, nil, st.Returning, params)
+			}
 			return affectedResult(0), nil
 		}
 		if err := checkConstraints(t, rec); err != nil {
@@ -228,6 +274,9 @@ func (e *Engine) deleteAttempt(ctx context.Context, sub subject, t *catalog.Tabl
 		n += r.NumRows()
 	}
 	if n == 0 {
+		if st.Returning != "" {
+			return e.deleteReturning(ctx, sub, t, schema, recs, st.Returning, params, 0)
+		}
 		return affectedResult(0), nil
 	}
 	keys, err := array.Concatenate(parts, memory.DefaultAllocator)
@@ -250,20 +299,65 @@ func (e *Engine) deleteAttempt(ctx context.Context, sub subject, t *catalog.Tabl
 	// row (hot or cold) was deleted.
 	deleted = n
 	if st.Returning != "" {
-		full, err := duck.ConcatRecords(schema, recs)
-		if err != nil {
-			return nil, err
-		}
-		defer full.Release()
-		res, err := e.query(ctx, sub, "SELECT "+st.Returning+" FROM "+quoteTable(t.ID), params,
-			map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}})
-		if err != nil {
-			return nil, err
-		}
-		res.RowsAffected = deleted
-		return res, nil
+		return e.deleteReturning(ctx, sub, t, schema, recs, st.Returning, params, deleted)
 	}
 	return affectedResult(deleted), nil
+}
+
+// deleteReturning evaluates a DELETE's RETURNING list over the rows it
+// deleted (none gives the list's columns, empty).
+func (e *Engine) deleteReturning(ctx context.Context, sub subject, t *catalog.TableDef, schema *arrow.Schema, recs []arrow.RecordBatch,
+	list string, params []any, deleted int64) (*Result, error) {
+	full, err := duck.ConcatRecords(schema, recs)
+	if err != nil {
+		return nil, err
+	}
+	defer full.Release()
+	res, err := e.queryAs(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
+		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}}, returningStatement(t.ID))
+	if err != nil {
+		return nil, err
+	}
+	res.RowsAffected = deleted
+	return res, nil
+}
+
+// returningStatement turns the scoped `SELECT <list> FROM <rows> AS <alias>`
+// of a RETURNING list into `DELETE FROM <rows> AS <alias> RETURNING <list>`
+// over the connection's own temporary copy of the rows written (or, to
+// describe it, an empty one), so that DuckDB names the columns as its
+// RETURNING does: by the bound expressions (x + 1 on a DOUBLE is
+// "(x + CAST(1 AS DOUBLE))"), where a SELECT names them as written. Any
+// other shape runs as the SELECT.
+func returningStatement(id catalog.TableID) func(*scopedQuery) string {
+	return func(q *scopedQuery) string {
+		for _, l := range q.loads {
+			if l.table == nil || l.id != id || strings.Count(q.sql, l.temp) != 1 {
+				continue
+			}
+			from := " FROM " + l.temp + " AS "
+			i := strings.LastIndex(q.sql, from)
+			if i < 0 || !strings.HasPrefix(q.sql, "SELECT ") || !plainAlias(q.sql[i+len(from):]) {
+				continue
+			}
+			return "DELETE FROM " + l.temp + " AS " + q.sql[i+len(from):] + " RETURNING " + q.sql[len("SELECT "):i]
+		}
+		return q.sql
+	}
+}
+
+// plainAlias reports whether s is one identifier, bare or double-quoted.
+func plainAlias(s string) bool {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return !strings.Contains(strings.ReplaceAll(s[1:len(s)-1], `""`, ""), `"`)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func quoteTable(id catalog.TableID) string {
@@ -294,8 +388,8 @@ func (e *Engine) returning(ctx context.Context, sub subject, t *catalog.TableDef
 	cols := append(append([]arrow.Array(nil), rec.Columns()...), seqCol)
 	full := array.NewRecordBatch(t.ArrowSchema(), cols, rec.NumRows())
 	defer full.Release()
-	res, err := e.query(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
-		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}})
+	res, err := e.queryAs(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
+		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}}, returningStatement(t.ID))
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
@@ -81,12 +80,8 @@ func appendLiteral(f array.Builder, kind catalog.TypeKind, lit *sqlparse.Literal
 			return false
 		}
 		dt := f.Type().(*arrow.Decimal128Type)
-		v, err := decimal128.FromString(lit.Text, dt.Precision, dt.Scale)
-		if err != nil {
-			return false
-		}
-		// FromString rounds; only exact values take the fast path.
-		if frac := fractionDigits(lit.Text); frac > int(dt.Scale) {
+		v, ok := literalDecimal(lit.Text, dt.Precision, dt.Scale)
+		if !ok {
 			return false
 		}
 		f.(*array.Decimal128Builder).Append(v)
@@ -112,19 +107,24 @@ func appendLiteral(f array.Builder, kind catalog.TypeKind, lit *sqlparse.Literal
 		case *array.Int64Builder:
 			bb.Append(v)
 		}
-	case catalog.TypeFloat, catalog.TypeDouble:
+	case catalog.TypeFloat:
 		if lit.Kind != sqlparse.LitNumber {
 			return false
 		}
-		v, err := strconv.ParseFloat(lit.Text, 64)
-		if err != nil {
+		v, ok := literalFloat32(lit.Text)
+		if !ok {
 			return false
 		}
-		if bb, ok := f.(*array.Float32Builder); ok {
-			bb.Append(float32(v))
-		} else {
-			f.(*array.Float64Builder).Append(v)
+		f.(*array.Float32Builder).Append(v)
+	case catalog.TypeDouble:
+		if lit.Kind != sqlparse.LitNumber {
+			return false
 		}
+		v, ok := literalFloat64(lit.Text)
+		if !ok {
+			return false
+		}
+		f.(*array.Float64Builder).Append(v)
 	case catalog.TypeText, catalog.TypeJSON, catalog.TypeUUID:
 		if lit.Kind != sqlparse.LitString {
 			return false
@@ -145,6 +145,9 @@ var (
 // appendTemporal parses a date/time string strictly (no zone: TIMESTAMP is
 // zone-less) into the column's Arrow type.
 func appendTemporal(f array.Builder, kind catalog.TypeKind, s string) bool {
+	if !temporalShape(kind, s) {
+		return false
+	}
 	switch kind {
 	case catalog.TypeTimestamp:
 		for _, l := range timestampLayouts {
@@ -170,13 +173,39 @@ func appendTemporal(f array.Builder, kind catalog.TypeKind, s string) bool {
 	return false
 }
 
-func fractionDigits(num string) int {
-	if strings.ContainsAny(num, "eE") {
-		return 99
+// temporalShape reports whether s is spelled exactly as the fast path
+// parses it the way DuckDB does: YYYY-MM-DD (year 0001 on), hh:mm:ss with at
+// most six fractional digits, or a date, a space or T, and such a time.
+// Go's layouts alone also take one-digit hours and longer fractions.
+func temporalShape(kind catalog.TypeKind, s string) bool {
+	digits := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return s != ""
 	}
-	_, frac, ok := strings.Cut(num, ".")
-	if !ok {
-		return 0
+	date := func(s string) bool {
+		return len(s) == 10 && digits(s[0:4]) && s[0:4] != "0000" && s[4] == '-' && digits(s[5:7]) && s[7] == '-' && digits(s[8:10])
 	}
-	return len(frac)
+	clock := func(s string) bool {
+		if len(s) < 8 || !digits(s[0:2]) || s[2] != ':' || !digits(s[3:5]) || s[5] != ':' || !digits(s[6:8]) {
+			return false
+		}
+		frac := s[8:]
+		return frac == "" || (frac[0] == '.' && len(frac) <= 7 && digits(frac[1:]))
+	}
+	switch kind {
+	case catalog.TypeDate:
+		return date(s)
+	case catalog.TypeTime:
+		return clock(s)
+	case catalog.TypeTimestamp:
+		if len(s) == 10 {
+			return date(s)
+		}
+		return len(s) > 11 && date(s[:10]) && (s[10] == ' ' || s[10] == 'T') && clock(s[11:])
+	}
+	return false
 }

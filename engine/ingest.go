@@ -10,10 +10,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
+	"github.com/kalamdb/kalamdb-go/engine/duck"
 	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
 )
 
@@ -133,23 +133,24 @@ func (e *Engine) ingestBatch(ctx context.Context, sub subject, t *catalog.TableD
 			}
 		}
 	}()
+	src, err := e.castIngested(t, rec)
+	if err != nil {
+		return 0, err
+	}
+	defer src.Release()
 	for i, c := range t.Columns {
-		want := schema.Field(i).Type
 		j, ok := byName[strings.ToLower(c.Name)]
 		if !ok {
 			given[i] = -1
-			cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, want, int(n))
+			cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(i).Type, int(n))
 			if c.Default.Kind == catalog.DefaultLiteral {
 				return 0, catalog.Errorf(catalog.KindInvalid, "bulk ingest must supply column %s (its default is a literal)", c.Name)
 			}
 			continue
 		}
 		given[i] = j
-		col, err := convertColumn(ctx, rec.Column(j), want)
-		if err != nil {
-			return 0, catalog.Errorf(catalog.KindInvalid, "column %s: cannot convert %s to %s: %v", c.Name, rec.Column(j).DataType(), c.Type, err)
-		}
-		cols[i] = col
+		cols[i] = src.Column(j)
+		cols[i].Retain()
 	}
 	out := array.NewRecordBatch(schema, cols, n)
 	defer out.Release()
@@ -168,14 +169,61 @@ func (e *Engine) ingestBatch(ctx context.Context, sub subject, t *catalog.TableD
 	return n, nil
 }
 
-// convertColumn casts an ingested column to the table column's Arrow type
-// (returning a new reference either way).
-func convertColumn(ctx context.Context, col arrow.Array, want arrow.DataType) (arrow.Array, error) {
-	if arrow.TypeEqual(col.DataType(), want) {
-		col.Retain()
-		return col, nil
+// castIngested returns the batch with each column of the table's Arrow
+// type for it (a new reference either way). Columns of another type are
+// converted by DuckDB, which casts them on appending to a table of the
+// target types exactly as its own bulk ingest does, so that an ingested
+// value is the one DuckDB stores (Arrow's casts differ: 100.0 to text is
+// "100" there and "100.0" in DuckDB, decimals to doubles round otherwise).
+func (e *Engine) castIngested(t *catalog.TableDef, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]catalog.Column, rec.NumCols())
+	fields := make([]arrow.Field, rec.NumCols())
+	same := true
+	for i, f := range rec.Schema().Fields() {
+		c := t.Columns[t.ColumnIndex(f.Name)]
+		cols[i] = catalog.Column{Name: fmt.Sprintf("c%d", i), Type: c.Type}
+		fields[i] = arrow.Field{Name: f.Name, Type: c.Type.ArrowType(), Nullable: true}
+		same = same && arrow.TypeEqual(f.Type, fields[i].Type)
 	}
-	return compute.CastArray(ctx, col, compute.SafeCastOptions(want))
+	if same {
+		rec.Retain()
+		return rec, nil
+	}
+	c, err := e.conn()
+	if err != nil {
+		return nil, err
+	}
+	name := "__kdb_ingest_" + randomToken()
+	if err := c.Exec(createTempSQL(name, cols, false)); err != nil {
+		e.release(c, true)
+		return nil, fmt.Errorf("create conversion table for %s: %w", t.ID, err)
+	}
+	out, err := func() (arrow.RecordBatch, error) {
+		if err := c.AppendRecord(name, true, rec); err != nil {
+			return nil, catalog.WrapKind(catalog.KindInvalid, err, "convert ingested data to the columns of %s", t.ID)
+		}
+		rows, err := c.Query("SELECT * FROM temp.main." + duck.QuoteIdent(name))
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		recs, err := rows.All()
+		if err != nil {
+			return nil, err
+		}
+		defer releaseAll(recs)
+		schema := arrow.NewSchema(fields, nil)
+		for _, r := range recs {
+			for i := range fields {
+				if !arrow.TypeEqual(r.Column(i).DataType(), fields[i].Type) {
+					return nil, fmt.Errorf("convert ingested column %s: DuckDB produced %s, want %s", fields[i].Name, r.Column(i).DataType(), fields[i].Type)
+				}
+			}
+		}
+		return duck.ConcatRecords(schema, recs)
+	}()
+	e.release(c, c.Exec("DROP TABLE IF EXISTS temp.main."+duck.QuoteIdent(name)) != nil)
+	return out, err
 }
 
 // ingestTableDef designs a table for ingested data.

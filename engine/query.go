@@ -23,6 +23,13 @@ import (
 // temporary tables on one connection, and start streaming execution.
 // overrides replace a table's rows (used by RETURNING).
 func (e *Engine) query(ctx context.Context, sub subject, sql string, params []any, overrides map[catalog.TableID][]arrow.RecordBatch) (*Result, error) {
+	return e.queryAs(ctx, sub, sql, params, overrides, nil)
+}
+
+// queryAs is query running as(q) in place of the scoped SELECT q when as is
+// not nil (RETURNING runs its scoped list as DuckDB's own RETURNING).
+func (e *Engine) queryAs(ctx context.Context, sub subject, sql string, params []any, overrides map[catalog.TableID][]arrow.RecordBatch,
+	as func(*scopedQuery) string) (*Result, error) {
 	sql, err := e.expandPivots(ctx, sub, sql)
 	if err != nil {
 		return nil, err
@@ -38,7 +45,11 @@ func (e *Engine) query(ctx context.Context, sub subject, sql string, params []an
 		e.release(c, ctx.Err() != nil)
 		return nil, err
 	}
-	rows, err := c.QueryContext(ctx, q.sql, params...)
+	stmt := q.sql
+	if as != nil {
+		stmt = as(q)
+	}
+	rows, err := c.QueryContext(ctx, stmt, params...)
 	if err != nil {
 		if ctx.Err() != nil {
 			// DuckDB may still be planning on c: leave its temporary

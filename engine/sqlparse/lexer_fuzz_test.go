@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -62,6 +63,15 @@ func FuzzLiteralFastPaths(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		if rows, ok := ValuesLiterals(src); ok && len(rows) == 0 {
 			t.Fatalf("ValuesLiterals(%q) accepted no rows", src)
+		}
+		if rows, ok := ValuesItems(src); ok {
+			for _, row := range rows {
+				for _, item := range row {
+					if strings.TrimSpace(item) == "" {
+						t.Fatalf("ValuesItems(%q) gave an empty item", src)
+					}
+				}
+			}
 		}
 		_, _ = ParsePointQuery(src)
 		_, _ = ParamRow(src)

@@ -108,6 +108,59 @@ func ValuesLiterals(source string) (rows [][]Literal, ok bool) {
 	}
 }
 
+// ValuesItems splits an INSERT source of the form `VALUES (e, …), (e, …)`,
+// whatever the expressions, into the source text of each item, row by row.
+// ok is false for any other source (a query, or VALUES followed by more
+// clauses). DuckDB's INSERT casts each item of such a list to its target
+// column's type on its own, where a VALUES list read as a query first
+// unifies each column's items to one type, so the caller rewrites the list
+// with one cast per item.
+func ValuesItems(source string) (rows [][]string, ok bool) {
+	toks, err := lex(source)
+	if err != nil || len(toks) < 4 || toks[0].kind != tokIdent || !strings.EqualFold(toks[0].val, "values") {
+		return nil, false
+	}
+	isOp := func(t token, val string, depth int) bool {
+		return t.kind == tokOp && t.val == val && t.depth == depth
+	}
+	i := 1
+	for {
+		if i >= len(toks) || !isOp(toks[i], "(", 0) {
+			return nil, false
+		}
+		i++
+		var row []string
+		first := i
+		for ; i < len(toks); i++ {
+			t := toks[i]
+			if t.kind == tokEOF {
+				return nil, false
+			}
+			if !isOp(t, ",", 1) && !isOp(t, ")", 0) {
+				continue
+			}
+			if i == first {
+				return nil, false // an empty item
+			}
+			row = append(row, source[toks[first].start:toks[i-1].end])
+			first = i + 1
+			if t.val == ")" {
+				break
+			}
+		}
+		i++
+		rows = append(rows, row)
+		if i < len(toks) && isOp(toks[i], ",", 0) {
+			i++
+			continue
+		}
+		if i < len(toks) && toks[i].kind == tokEOF {
+			return rows, true
+		}
+		return nil, false
+	}
+}
+
 // PointQuery is a recognised `SELECT * | c1, c2 FROM [ns.]t WHERE col = <literal>`.
 type PointQuery struct {
 	// Columns are the selected names as written; nil means `*`.

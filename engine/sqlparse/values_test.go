@@ -76,3 +76,30 @@ func TestParamRow(t *testing.T) {
 		require.Equal(t, want, n, src)
 	}
 }
+
+func TestValuesItems(t *testing.T) {
+	tests := []struct {
+		src  string
+		want [][]string
+	}{
+		{"VALUES (1, '0.75')", [][]string{{"1", "'0.75'"}}},
+		{"values (1, 0), (2, 'a,b')", [][]string{{"1", "0"}, {"2", "'a,b'"}}},
+		{"VALUES ((SELECT max(x) FROM t), f(1, 2)), ($1, -?)", [][]string{{"(SELECT max(x) FROM t)", "f(1, 2)"}, {"$1", "-?"}}},
+		{"VALUES (DATE '2024-01-02', 1 + 2 /* c */) -- done", [][]string{{"DATE '2024-01-02'", "1 + 2"}}},
+		{"VALUES ([1, 2], {'a': 1}) ;", [][]string{{"[1, 2]", "{'a': 1}"}}},
+		{"VALUES (1) ORDER BY 1", nil},
+		{"VALUES (1),", nil},
+		{"VALUES ()", nil},
+		{"VALUES (1, )", nil},
+		{"VALUES 1", nil},
+		{"SELECT 1", nil},
+		{"(VALUES (1))", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.src, func(t *testing.T) {
+			got, ok := ValuesItems(tc.src)
+			require.Equal(t, tc.want != nil, ok)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
