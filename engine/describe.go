@@ -141,7 +141,12 @@ func (e *Engine) describeSelectAs(ctx context.Context, sub subject, sql string, 
 	if err != nil {
 		return nil, err
 	}
-	q, err := e.scope(ctx, c, sub, sql, nil)
+	var overrides map[catalog.TableID][]arrow.RecordBatch
+	if as != nil {
+		// Scoped as a RETURNING list is (see scoper.rewrite).
+		overrides = map[catalog.TableID][]arrow.RecordBatch{}
+	}
+	q, err := e.scope(ctx, c, sub, sql, overrides)
 	if err != nil {
 		e.release(c, ctx.Err() != nil)
 		return nil, err

@@ -166,7 +166,7 @@ func (e *Engine) scope(ctx context.Context, c *duck.Conn, sub subject, sql strin
 	if err != nil {
 		return nil, fmt.Errorf("encode parse tree: %w", err)
 	}
-	final, err := scalarString(ctx, c, "SELECT json_deserialize_sql($1::JSON)::VARCHAR", string(out))
+	final, err := scalarString(ctx, c, "SELECT json_deserialize_sql($1::JSON)::VARCHAR", string(swapNonFinite(out, false)))
 	if err != nil {
 		return nil, duckError(err, nil)
 	}

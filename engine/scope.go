@@ -196,7 +196,11 @@ func (s *scoper) rewrite(tree map[string]any) error {
 	if len(stmts) != 1 {
 		return catalog.Errorf(catalog.KindInvalid, "multiple statements are not allowed")
 	}
-	s.seqNamed = mentions(stmts[0], catalog.SeqColumn)
+	// A RETURNING list (the only query with overrides, if only an empty
+	// map when it is described) keeps its relation
+	// a plain table reference: it runs as DuckDB's own DELETE … RETURNING
+	// over it (returningStatement), stars hidden from _seq by EXCLUDE.
+	s.seqNamed = s.overrides != nil || mentions(stmts[0], catalog.SeqColumn)
 	if err := s.walk(stmts[0], nil); err != nil {
 		return err
 	}
@@ -647,13 +651,49 @@ func (s *scoper) loadFor(id catalog.TableID, ref map[string]any, where any) (*ta
 func (s *scoper) nextTemp() string { return fmt.Sprintf("__kdb_t%s_%d", s.token, len(s.loads)) }
 
 func decodeTree(b []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
+	d := json.NewDecoder(bytes.NewReader(swapNonFinite(b, true)))
 	d.UseNumber()
 	var m map[string]any
 	if err := d.Decode(&m); err != nil {
 		return nil, fmt.Errorf("decode parse tree: %w", err)
 	}
+	castNonFinite(m)
 	return m, nil
+}
+
+// castNonFinite replaces every non-finite double constant of a parse tree
+// (a sentinel after swapNonFinite) by a cast of its text ('Infinity',
+// '-Infinity', 'NaN'): DuckDB serializes such a constant as a bare JSON
+// token that its own json_deserialize_sql then refuses.
+func castNonFinite(v any) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			castNonFinite(e)
+		}
+	case map[string]any:
+		if x["class"] == "CONSTANT" {
+			val, _ := x["value"].(map[string]any)
+			if n, ok := val["value"].(json.Number); ok {
+				for _, p := range nonFinite {
+					if string(n) != p[1] {
+						continue
+					}
+					loc := x["query_location"]
+					child := map[string]any{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "query_location": loc,
+						"value": map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": false, "value": p[0]}}
+					typ, alias := val["type"], x["alias"]
+					clear(x)
+					x["class"], x["type"], x["query_location"] = "CAST", "OPERATOR_CAST", loc
+					x["alias"], x["child"], x["cast_type"], x["try_cast"] = alias, child, typ, false
+					return
+				}
+			}
+		}
+		for _, e := range x {
+			castNonFinite(e)
+		}
+	}
 }
 
 // bindCurrentUser replaces a CURRENT_USER() call with the subject's name as
@@ -774,3 +814,54 @@ func project(tree map[string]any, refs []scopedRef) error {
 
 // quoteIdent quotes a SQL identifier for DuckDB.
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// nonFinite pairs the bare tokens DuckDB's JSON uses for non-finite
+// doubles (a constant such as 1e400 is Infinity), which encoding/json
+// refuses, with sentinel numbers no finite constant serializes as.
+var nonFinite = [...][2]string{{"-Infinity", "-1e999999999"}, {"Infinity", "1e999999999"}, {"NaN", "2e999999999"}}
+
+// swapNonFinite replaces, outside JSON strings, the bare non-finite tokens
+// by their sentinels (toSentinel) or the sentinels by the tokens.
+func swapNonFinite(b []byte, toSentinel bool) []byte {
+	from, to := 0, 1
+	if !toSentinel {
+		from, to = 1, 0
+	}
+	var out []byte
+	last := 0
+	inString := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			continue
+		}
+		if i > 0 && !strings.ContainsRune(" \t\r\n:,[", rune(b[i-1])) {
+			continue
+		}
+		for _, p := range nonFinite {
+			tok := p[from]
+			end := i + len(tok)
+			if !bytes.HasPrefix(b[i:], []byte(tok)) || (end < len(b) && !strings.ContainsRune(" \t\r\n,]}", rune(b[end]))) {
+				continue
+			}
+			out = append(append(out, b[last:i]...), p[to]...)
+			last = end
+			i = end - 1
+			break
+		}
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}

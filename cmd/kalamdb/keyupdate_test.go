@@ -116,3 +116,15 @@ func TestKeyUpdateBatchOverflow(t *testing.T) {
 	require.EqualValues(t, sessions*each-67, failed.Load())
 	require.Equal(t, [][]string{{"32767"}}, root.mustQuery("SELECT v FROM kb.c"))
 }
+
+// TestNonFiniteConstants: constants DuckDB reads as infinite doubles pass
+// through the scoper (its parse tree spells them as bare Infinity).
+func TestNonFiniteConstants(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE nf")
+	root.mustExec("CREATE SHARED TABLE nf.d (id INT PRIMARY KEY, f DOUBLE, s TEXT)")
+	root.mustExec("INSERT INTO nf.d VALUES (1, 1e400, 'Infinity'), (2, -1e400, 'NaN')")
+	require.Equal(t, [][]string{{"1", "+Inf", "Infinity"}, {"2", "-Inf", "NaN"}}, root.mustQuery("SELECT * FROM nf.d ORDER BY id"))
+	require.Equal(t, [][]string{{"1"}}, root.mustQuery("SELECT id FROM nf.d WHERE f = 1e400"))
+}
