@@ -200,7 +200,9 @@ func (e *Engine) alterUser(sub subject, st *sqlparse.AlterUser) (*Result, error)
 			return nil, err
 		}
 	}
-	return messageResult(fmt.Sprintf("User %s altered", st.Name)), nil
+	res := messageResult(fmt.Sprintf("User %s altered", st.Name))
+	res.OwnPasswordChanged = self && st.Password != nil
+	return res, nil
 }
 
 // dropUser runs DROP USER: the account is dropped at once and its rows and

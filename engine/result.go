@@ -41,6 +41,10 @@ type Result struct {
 	RowsAffected int64
 	// IsUpdate is true for DDL and DML without RETURNING.
 	IsUpdate bool
+	// OwnPasswordChanged says the statement changed the password of the
+	// user who ran it: the credentials the session was opened with no
+	// longer hold (the server hands the session a fresh token).
+	OwnPasswordChanged bool
 
 	onClose  func()
 	release  func()

@@ -51,6 +51,59 @@ func (ss *sessions) drop(key string) bool {
 	return ok
 }
 
+// renew files the session stored under key also under the fresh token
+// tok, and lets key's old token stand for it as long as tok verifies (no
+// later password change, the user not dropped): the session that changed
+// its own password keeps working whether or not its client takes up the
+// fresh token (clients see streamed calls' headers late, if at all).
+func (ss *sessions) renew(key, tok string) {
+	k, t := sha256.Sum256([]byte(key)), sha256.Sum256([]byte("bearer:"+tok))
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	e, ok := ss.mu.m[k]
+	if !ok {
+		return
+	}
+	ss.mu.m[t] = e
+	if ss.mu.renewed == nil {
+		ss.mu.renewed = map[[32]byte]string{}
+	}
+	ss.mu.renewed[k] = tok
+}
+
+// renewedToken returns the fresh token a session's old credential key was
+// renewed with.
+func (ss *sessions) renewedToken(key string) (string, bool) {
+	k := sha256.Sum256([]byte(key))
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	tok, ok := ss.mu.renewed[k]
+	return tok, ok
+}
+
+// renewToken answers a statement that changed the caller's own password:
+// the session's token no longer verifies (it carries the old password's
+// version), so a fresh one goes back in the response headers (clients such
+// as the ADBC driver take it up) and the session carries on under either
+// (see sessions.renew). The user's other sessions end. Basic credentials
+// are the client's to change.
+func (s *Server) renewToken(ctx context.Context, sess *engine.Session) {
+	key, _ := ctx.Value(sessionIDKey{}).(string)
+	if !strings.HasPrefix(key, "bearer:") {
+		return
+	}
+	tok, err := s.auth.IssueToken(auth.User{ID: sess.User})
+	if err != nil {
+		s.log.Warn("renew token after a password change", "user", sess.User, "err", err)
+		return
+	}
+	if err := grpc.SetHeader(ctx, metadata.Pairs("authorization", "Bearer "+tok)); err != nil {
+		s.log.Warn("send renewed token", "user", sess.User, "err", err)
+		return
+	}
+	s.sessions.renew(key, tok)
+}
+
 // sessionFrom returns the call's session, set by the auth interceptors.
 func sessionFrom(ctx context.Context) (*engine.Session, bool) {
 	s, ok := ctx.Value(sessionKey{}).(*engine.Session)
@@ -64,6 +117,9 @@ type sessions struct {
 	mu  struct {
 		sync.Mutex
 		m map[[32]byte]*sessionEntry
+		// renewed maps the key of a token made stale by its own session's
+		// password change to the fresh token it stands for.
+		renewed map[[32]byte]string
 	}
 }
 
@@ -119,11 +175,16 @@ func (ss *sessions) sweep(txIdle time.Duration) {
 	cutoff := time.Now().Add(-ss.ttl)
 	var expired, live []*engine.Session
 	ss.mu.Lock()
+	closing := map[*engine.Session]bool{}
 	for k, e := range ss.mu.m {
 		if e.seen.Before(cutoff) {
 			delete(ss.mu.m, k)
-			expired = append(expired, e.s)
-		} else {
+			delete(ss.mu.renewed, k)
+			if !closing[e.s] { // a renewed session is under two keys
+				closing[e.s] = true
+				expired = append(expired, e.s)
+			}
+		} else if !closing[e.s] {
 			live = append(live, e.s)
 		}
 	}
@@ -193,7 +254,13 @@ func (s *Server) credentials(ctx context.Context) (auth.User, string, error) {
 	case strings.EqualFold(scheme, "Bearer") && cred != "":
 		u, err := s.auth.VerifyToken(cred)
 		if err != nil {
-			return auth.User{}, "", err
+			tok, ok := s.sessions.renewedToken("bearer:" + cred)
+			if !ok {
+				return auth.User{}, "", err
+			}
+			if u, err = s.auth.VerifyToken(tok); err != nil {
+				return auth.User{}, "", err
+			}
 		}
 		return u, "bearer:" + cred, nil
 	case strings.EqualFold(scheme, "Basic") && cred != "":

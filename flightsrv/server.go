@@ -271,6 +271,9 @@ func (s *Server) executeForInfo(ctx context.Context, sess *engine.Session, tx *e
 		s.log.Debug("statement failed", "user", sess.User, "err", err)
 		return nil, statusError(err)
 	}
+	if res.OwnPasswordChanged {
+		s.renewToken(ctx, sess)
+	}
 	handle := s.addPending(res, sess.User)
 	tkt, err := flightsql.CreateStatementQueryTicket([]byte(handle))
 	if err != nil {
@@ -388,5 +391,8 @@ func (s *Server) DoPutCommandStatementUpdate(ctx context.Context, cmd flightsql.
 		return 0, statusError(err)
 	}
 	res.Close()
+	if res.OwnPasswordChanged {
+		s.renewToken(ctx, sess)
+	}
 	return res.RowsAffected, nil
 }

@@ -219,3 +219,35 @@ func TestBasicSessionNotInherited(t *testing.T) {
 	c := connect(t, ts.addr, "carl", "carl-password")
 	require.Equal(t, [][]string{{"3"}}, c.mustQuery("SELECT id FROM bs.t"))
 }
+
+// TestOwnPasswordChangeKeepsSession: the session that changes its own
+// password keeps working (a fresh token comes back with the statement's
+// answer); the user's other sessions end.
+func TestOwnPasswordChangeKeepsSession(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE pw")
+	root.mustExec("CREATE USER TABLE pw.t (id INT PRIMARY KEY)")
+	dana := newUser(t, ts.addr, root, "dana")
+	other := connect(t, ts.addr, "dana", "dana-password")
+	dana.mustExec("USE pw")
+	dana.mustExec("INSERT INTO t VALUES (1)")
+
+	dana.mustExec("ALTER USER dana SET PASSWORD 'dana-password-2'")
+	require.Equal(t, [][]string{{"1"}}, dana.mustQuery("SELECT id FROM t"), "the session keeps its namespace and works on")
+	dana.mustExec("INSERT INTO t VALUES (2)")
+	_, _, err := other.query("SELECT 1")
+	requireCode(t, err, codes.Unauthenticated, "")
+	_, err = tryConnect(ts.addr, "dana", "dana-password")
+	requireCode(t, err, codes.Unauthenticated, "")
+	require.Equal(t, [][]string{{"1"}, {"2"}}, connect(t, ts.addr, "dana", "dana-password-2").mustQuery("SELECT id FROM pw.t ORDER BY id"))
+
+	// Changing one's password in a query (not an update) call works too.
+	require.NotEmpty(t, dana.mustQuery("ALTER USER dana SET PASSWORD 'dana-password-3'"))
+	require.Equal(t, [][]string{{"2"}}, dana.mustQuery("SELECT count(*) FROM t"))
+
+	// Someone else changing the password ends that session too.
+	root.mustExec("ALTER USER dana SET PASSWORD 'dana-password-4'")
+	_, _, err = dana.query("SELECT 1")
+	requireCode(t, err, codes.Unauthenticated, "")
+}
