@@ -133,6 +133,12 @@ func (s *Server) Serve(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
+	return s.ServeListener(lis)
+}
+
+// ServeListener is Serve on a listener the caller bound (and the server
+// now owns).
+func (s *Server) ServeListener(lis net.Listener) error {
 	s.listener = lis
 	opts := []grpc.ServerOption{
 		// Recovery comes first, so that it also covers authentication.

@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,6 +33,53 @@ import (
 )
 
 var errUsage = errors.New("usage")
+
+// errDone ends a run that did what was asked without serving (--help,
+// --version): exit status 0.
+var errDone = errors.New("done")
+
+// helpIntro and helpExample frame the flag list of --help.
+const (
+	helpIntro = `kalamdb: a SQL-first realtime database for per-user data, served over Arrow Flight SQL.
+Writes land in a Pebble hot tier and flush to Parquet; DuckDB runs every query.
+
+Usage: kalamdb [flags]
+
+Every flag can also be set by the environment variable in brackets; a flag on the
+command line wins. KALAMDB_ROOT_PASSWORD sets root's password; without it root logs
+in with an empty password from loopback only.
+
+Flags:
+`
+	helpExample = `
+Example:
+  KALAMDB_ROOT_PASSWORD=secret kalamdb --data-dir ./data --flight-addr 127.0.0.1:50051
+  # then connect with any Flight SQL client: grpc+tcp://127.0.0.1:50051, user root
+`
+)
+
+// versionLine is the server's version, commit and DuckDB version.
+func versionLine() string {
+	version, commit := "(devel)", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		var dirty bool
+		for _, st := range bi.Settings {
+			switch st.Key {
+			case "vcs.revision":
+				commit = st.Value
+			case "vcs.modified":
+				dirty = st.Value == "true"
+			}
+		}
+		if dirty {
+			commit += "+modified"
+		}
+	}
+	return fmt.Sprintf("kalamdb %s (commit %s) DuckDB %s %s", version, commit, engine.DuckDBVersion(), runtime.Version())
+}
 
 // Main is the server program; Run is its whole life.
 type Main struct {
@@ -106,8 +155,22 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.DurationVar(&c.foldQuiet, "fold-quiet", durEnv("KALAMDB_FOLD_QUIET", 30*time.Second), "how long a partition to fold must go without writes first [KALAMDB_FOLD_QUIET]")
 	fs.StringVar(&c.resultMemoryLimit, "result-memory-limit", env("KALAMDB_RESULT_MEMORY_LIMIT", "2GB"), "bytes of result batches the server holds at once over all queries, e.g. 512MB; 0 = no cap [KALAMDB_RESULT_MEMORY_LIMIT]")
 	fs.StringVar(&c.oidcConfig, "oidc-config", env("KALAMDB_OIDC_CONFIG", ""), "JSON file listing trusted OIDC issuers [KALAMDB_OIDC_CONFIG]")
+	version := fs.Bool("version", false, "print the version, commit and DuckDB version, then exit")
+	fs.Usage = func() {} // the flag package calls it on errors too; see below
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(m.Stdout)
+			fmt.Fprint(m.Stdout, helpIntro)
+			fs.PrintDefaults()
+			fmt.Fprint(m.Stdout, helpExample)
+			return c, errDone
+		}
+		fmt.Fprintln(m.Stderr, "kalamdb --help lists the flags")
 		return c, errUsage
+	}
+	if *version {
+		fmt.Fprintln(m.Stdout, versionLine())
+		return c, errDone
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(m.Stderr, "kalamdb: unexpected argument %q\n", fs.Arg(0))
@@ -116,6 +179,14 @@ func (m *Main) parse(args []string) (config, error) {
 	if _, err := parseBytes(c.resultMemoryLimit); err != nil {
 		fmt.Fprintf(m.Stderr, "kalamdb: --result-memory-limit: %v\n", err)
 		return c, errUsage
+	}
+	if c.memoryLimit != "" {
+		n, err := parseBytes(c.memoryLimit)
+		if err != nil || n == 0 {
+			fmt.Fprintf(m.Stderr, "kalamdb: --memory-limit: %q is not a size (e.g. 512MB, 4GB, 1GiB)\n", c.memoryLimit)
+			return c, errUsage
+		}
+		c.memoryLimit = strconv.FormatInt(n, 10) + "B" // DuckDB's spelling of any size we accept
 	}
 	return c, nil
 }
@@ -161,10 +232,32 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.logLevel)
 	}
 	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
-
-	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+	// Everything that can be checked is checked, and the listeners bound,
+	// before the data directory is touched.
+	tlsCfg, err := tlsConfig(c)
+	if err != nil {
+		return err
 	}
+	issuers, err := loadOIDCConfig(c.oidcConfig)
+	if err != nil {
+		return err
+	}
+	fl, err := net.Listen("tcp", c.flightAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --flight-addr %s: %w", c.flightAddr, err)
+	}
+	defer fl.Close() // after Serve the server owns it; closing twice is harmless
+	hl, err := net.Listen("tcp", c.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --http-addr %s: %w", c.httpAddr, err)
+	}
+	defer hl.Close()
+
+	unlock, err := lockDataDir(c.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	coldDir := filepath.Join(c.dataDir, "storage")
 	if err := os.MkdirAll(coldDir, 0o700); err != nil {
 		return fmt.Errorf("create storage dir: %w", err)
@@ -177,10 +270,6 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
 
-	issuers, err := loadOIDCConfig(c.oidcConfig)
-	if err != nil {
-		return err
-	}
 	users, err := auth.Open(store, auth.Options{RootPassword: m.Getenv("KALAMDB_ROOT_PASSWORD"), TokenTTL: c.jwtTTL, BcryptCost: c.bcryptCost,
 		OIDCIssuers: issuers, Logger: log.With("component", "auth")})
 	if err != nil {
@@ -214,24 +303,16 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	// Jobs stop before the engine and Pebble close (defers run in reverse).
 	defer func() { err = errors.Join(err, jobMgr.Close()) }()
 
-	tlsCfg, err := tlsConfig(c)
-	if err != nil {
-		return err
-	}
 	fopts := flightsrv.Options{TLS: tlsCfg, Logger: log.With("component", "flight"), TxIdleTimeout: c.txIdleTimeout}
 	if c.handshakeRate > 0 {
 		fopts.HandshakeLimiter = auth.NewRateLimiter(c.handshakeRate, int(2*c.handshakeRate)+1, nil)
 	}
 	srv := flightsrv.New(eng, eng, eng, eng, users, fopts)
-	if err := srv.Serve(c.flightAddr); err != nil {
+	if err := srv.ServeListener(fl); err != nil {
 		return err
 	}
 	defer srv.Close(10 * time.Second)
 
-	hl, err := net.Listen("tcp", c.httpAddr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", c.httpAddr, err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
