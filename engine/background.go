@@ -64,6 +64,11 @@ func (e *Engine) Start() error {
 		e.jobs.Every(time.Second, e.foldTick)
 	}
 	e.jobs.Every(e.opts.EvictionInterval, func(time.Time) {
+		// A job (and its system.jobs row) only when there is something
+		// to evict from.
+		if !e.streamRowsExpire(context.Background()) {
+			return
+		}
 		if _, _, err := e.jobs.Submit(jobEvict, nil, "evict-streams", true); err != nil {
 			e.log.Warn("schedule stream eviction", "err", err)
 		}
@@ -199,6 +204,19 @@ func (e *Engine) flushPolicyTick(now time.Time) {
 // streamFloor is the smallest _seq still visible in a STREAM table.
 func (e *Engine) streamFloor(t *catalog.TableDef) int64 {
 	return idgen.FloorForTime(e.opts.Now().Add(-time.Duration(t.TTLSeconds) * time.Second))
+}
+
+// streamRowsExpire reports whether some STREAM table with a TTL has rows.
+func (e *Engine) streamRowsExpire(ctx context.Context) bool {
+	for _, t := range e.reg.tables("") {
+		if t.Type != catalog.TableStream || t.TTLSeconds <= 0 {
+			continue
+		}
+		if parts, err := e.hot.Partitions(ctx, t); err != nil || len(parts) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // evictJob removes expired rows of every STREAM table.

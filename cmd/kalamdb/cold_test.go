@@ -514,3 +514,27 @@ func TestHotBoundsFlushTablesWithoutPolicy(t *testing.T) {
 	require.Equal(t, [][]string{{"150"}}, root.mustQuery("SELECT count(*) FROM hb.many"))
 	require.Equal(t, [][]string{{"2"}}, root.mustQuery("SELECT count(*) FROM hb.few"))
 }
+
+// TestJobHistory: the STREAM eviction job is recorded only when a STREAM
+// table with a TTL has rows, and finished jobs leave system.jobs after
+// --job-history.
+func TestJobHistory(t *testing.T) {
+	ts := startServerWith(t, t.TempDir(), []string{"--stream-eviction-interval", "100ms", "--job-history", "2s"}, nil)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	count := func(where string) string {
+		return root.mustQuery("SELECT count(*) FROM system.jobs WHERE " + where)[0][0]
+	}
+	root.mustExec("CREATE NAMESPACE jh")
+	root.mustExec("CREATE STREAM TABLE jh.ev (id INT PRIMARY KEY) WITH (TTL_SECONDS=60)")
+	time.Sleep(500 * time.Millisecond)
+	require.Equal(t, "0", count("job_type = 'stream_eviction'"), "no rows to evict: no job")
+	root.mustExec("INSERT INTO jh.ev VALUES (1)")
+	require.Eventually(t, func() bool { return count("job_type = 'stream_eviction'") != "0" }, 5*time.Second, 50*time.Millisecond)
+
+	root.mustExec("CREATE SHARED TABLE jh.t (id INT PRIMARY KEY)")
+	root.mustExec("INSERT INTO jh.t VALUES (1)")
+	flush(t, root, "jh.t")
+	require.Equal(t, "1", count("job_type = 'flush'"))
+	require.Eventually(t, func() bool { return count("job_type = 'flush'") == "0" }, 10*time.Second, 100*time.Millisecond,
+		"a finished job is pruned after --job-history")
+}

@@ -105,6 +105,7 @@ type config struct {
 	bcryptCost                                           int
 	hotMaxRows                                           int64
 	hotMaxAge                                            time.Duration
+	jobHistory                                           time.Duration
 }
 
 func (m *Main) parse(args []string) (config, error) {
@@ -143,6 +144,7 @@ func (m *Main) parse(args []string) (config, error) {
 	hmr, _ := strconv.ParseInt(env("KALAMDB_HOT_MAX_ROWS", "1000000"), 10, 64)
 	fs.Int64Var(&c.hotMaxRows, "hot-max-rows", hmr, "flush a hot partition once this many row versions were written to it since its last flush, whatever its table's FLUSH_POLICY; 0 = never [KALAMDB_HOT_MAX_ROWS]")
 	fs.DurationVar(&c.hotMaxAge, "hot-max-age", durEnv("KALAMDB_HOT_MAX_AGE", 10*time.Minute), "flush a hot partition whose oldest unflushed write is this old, whatever its table's FLUSH_POLICY; 0 = never [KALAMDB_HOT_MAX_AGE]")
+	fs.DurationVar(&c.jobHistory, "job-history", durEnv("KALAMDB_JOB_HISTORY", 7*24*time.Hour), "how long finished jobs stay listed in system.jobs; 0 = forever [KALAMDB_JOB_HISTORY]")
 	cost, _ := strconv.Atoi(env("KALAMDB_BCRYPT_COST", strconv.Itoa(auth.DefaultBcryptCost)))
 	fs.IntVar(&c.bcryptCost, "bcrypt-cost", cost, "bcrypt cost of new password hashes, 4-31: each step doubles the time a login takes [KALAMDB_BCRYPT_COST]")
 	maxJobs, _ := strconv.Atoi(env("KALAMDB_MAX_JOBS", "2"))
@@ -302,6 +304,11 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 	jobMgr.Start()
 	// Jobs stop before the engine and Pebble close (defers run in reverse).
 	defer func() { err = errors.Join(err, jobMgr.Close()) }()
+	if c.jobHistory > 0 {
+		prune := func(now time.Time) { jobMgr.Prune(now.Add(-c.jobHistory)) }
+		prune(time.Now())
+		jobMgr.Every(min(max(c.jobHistory/4, 100*time.Millisecond), time.Minute), prune)
+	}
 
 	fopts := flightsrv.Options{TLS: tlsCfg, Logger: log.With("component", "flight"), TxIdleTimeout: c.txIdleTimeout}
 	if c.handshakeRate > 0 {
