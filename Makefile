@@ -22,9 +22,10 @@ vet:
 	 if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## test: the whole suite (vet, gofmt, every package with -race, then the
-## Python and Java client suites when python3, java and mvn are installed)
+## Python and Java client suites when python3, java and mvn are installed);
+## internal/testreport prints go test's usual lines and the slowest tests
 test: vet
-	$(GOTEST) -race -timeout 25m ./...
+	$(GOTEST) -race -timeout 25m -json ./... | $(GO) run ./internal/testreport
 	@$(MAKE) --no-print-directory compat-if-available
 
 ## compat: the client suites (Python: ADBC/pyarrow/polars/pandas; Java: the
