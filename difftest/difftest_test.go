@@ -271,7 +271,9 @@ func (h *harness) shrink(steps []*step, f *failure) []*step {
 	}
 	// Whole groups first: every read, every flush/compact/fold.
 	for _, drop := range []func(*step) bool{
-		func(s *step) bool { return s.mode == modeQuery && strings.HasPrefix(s.sql, "SELECT") || strings.HasPrefix(s.sql, "WITH") },
+		func(s *step) bool {
+			return s.mode == modeQuery && strings.HasPrefix(s.sql, "SELECT") || strings.HasPrefix(s.sql, "WITH")
+		},
 		func(s *step) bool { return s.mode >= modeFlush },
 	} {
 		var cand []*step
