@@ -4,14 +4,18 @@ package difftest
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/require"
 )
 
 // mode is how a step reaches the server (and what is compared).
@@ -300,4 +304,65 @@ func (o outcome) summary() string {
 		return fmt.Sprintf("ok (%d rows affected)", o.count)
 	}
 	return fmt.Sprintf("%d rows\n%s", len(o.rows), rowsString(o.rows))
+}
+
+// TestCompare pins what counts as a difference.
+func TestCompare(t *testing.T) {
+	bad := errors.New("boom")
+	q := func(rows ...[]string) outcome { return outcome{rows: rows} }
+	cases := []struct {
+		name string
+		st   step
+		ref  outcome
+		srv  outcome
+		kind string // "" = no difference
+	}{
+		{"both fail", step{mode: modeQuery}, outcome{err: bad}, outcome{err: errors.New("other message")}, ""},
+		{"server fails", step{mode: modeQuery}, q(), outcome{err: bad}, "the server fails, DuckDB does not"},
+		{"DuckDB fails", step{mode: modeExec}, outcome{err: bad}, outcome{}, "DuckDB fails, the server does not"},
+		{"counts", step{mode: modeExec, dml: true}, outcome{count: 2}, outcome{count: 3}, "row counts differ"},
+		{"DDL counts ignored", step{mode: modeExec}, outcome{count: 0}, outcome{count: 1}, ""},
+		{"unordered", step{mode: modeQuery}, q([]string{"1"}, []string{"2"}), q([]string{"2"}, []string{"1"}), ""},
+		{"ordered", step{mode: modeQuery, ordered: true}, q([]string{"1"}, []string{"2"}), q([]string{"2"}, []string{"1"}), "rows differ"},
+		{"multiset", step{mode: modeQuery}, q([]string{"1"}, []string{"1"}), q([]string{"1"}), "row counts differ"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := compare(&c.st, c.ref, c.srv)
+			if c.kind == "" {
+				require.Nil(t, d)
+				return
+			}
+			require.NotNil(t, d)
+			require.Equal(t, c.kind, d.kind)
+		})
+	}
+}
+
+// TestCell pins the canonical rendering: floats bit for bit (one NaN,
+// signed zeros apart unless asked), empty bytes inside lists not null.
+func TestCell(t *testing.T) {
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	x, y := 0.1, 0.2
+	b.AppendValues([]float64{math.Copysign(0, -1), 0, math.NaN(), -math.NaN(), x + y, math.Inf(-1)}, nil)
+	b.AppendNull()
+	a := b.NewFloat64Array()
+	defer a.Release()
+	var got, signless []string
+	for i := 0; i < a.Len(); i++ {
+		got = append(got, cell(a, i, false))
+		signless = append(signless, cell(a, i, true))
+	}
+	require.Equal(t, []string{"-0", "0", "NaN", "NaN", "0.30000000000000004", "-Inf", "NULL"}, got)
+	require.Equal(t, []string{"0", "0", "NaN", "NaN", "0.30000000000000004", "-Inf", "NULL"}, signless)
+
+	lb := array.NewListBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
+	defer lb.Release()
+	lb.Append(true)
+	lb.ValueBuilder().(*array.BinaryBuilder).Append([]byte{})
+	lb.ValueBuilder().(*array.BinaryBuilder).AppendNull()
+	l := lb.NewListArray()
+	defer l.Release()
+	require.Equal(t, "[x'', NULL]", cell(l, 0, false))
 }

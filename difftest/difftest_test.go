@@ -340,3 +340,44 @@ func excludeArg(cats []category) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// TestShrink plants a difference the server makes on purpose (it refuses
+// to update a primary key; DuckDB does not) at the end of a workload and
+// checks that it is found and shrunk to the statements it needs.
+func TestShrink(t *testing.T) {
+	h := &harness{t: t, cfg: config{shrink: time.Minute}}
+	h.servers = []*flightSide{connect(t, startServer(t, false).addr)}
+	sql := []string{
+		"CREATE SHARED TABLE {ns}.a (k INT PRIMARY KEY, v TEXT)",
+		"CREATE SHARED TABLE {ns}.b (k INT PRIMARY KEY, v DOUBLE)",
+		"INSERT INTO {ns}.a VALUES (1, 'x'), (2, 'y')",
+		"INSERT INTO {ns}.b VALUES (1, 1.5)",
+		"SELECT * FROM {ns}.a ORDER BY k",
+		"{ns}.a",
+		"UPDATE {ns}.b SET v = v * 2",
+		"DELETE FROM {ns}.a WHERE k = 2",
+		"UPDATE {ns}.a SET k = k + 10 WHERE k = 1",
+	}
+	var steps []*step
+	for i, s := range sql {
+		st := &step{id: i, mode: modeExec, sql: s, dml: strings.HasPrefix(s, "INSERT") || strings.HasPrefix(s, "UPDATE") || strings.HasPrefix(s, "DELETE")}
+		switch {
+		case strings.HasPrefix(s, "CREATE"):
+			st.ref = strings.Replace(s, "SHARED ", "", 1)
+		case strings.HasPrefix(s, "SELECT"):
+			st.mode, st.ordered = modeQuery, true
+		case !strings.Contains(s, " "):
+			st.mode = modeFlush
+		}
+		steps = append(steps, st)
+	}
+	f := h.replay(steps, 0)
+	require.NotNil(t, f, "the key update must differ")
+	require.Equal(t, len(steps)-1, f.at)
+	require.Equal(t, "the server fails, DuckDB does not", f.diff.kind)
+	var got []string
+	for _, st := range h.shrink(steps, f) {
+		got = append(got, st.sql)
+	}
+	require.Equal(t, []string{sql[0], sql[8]}, got, "the refusal needs only the table")
+}
