@@ -60,6 +60,11 @@ type step struct {
 	ordered bool
 	// dml compares the affected-row count of a modeExec step.
 	dml bool
+	// values is the statement in parts when it is an INSERT … VALUES
+	// (sql is then values.String()).
+	values *insertValues
+	// create is the statement in parts when it is a CREATE TABLE.
+	create *createTable
 	// signlessZero compares 0.0 and -0.0 as equal: for grouped, distinct
 	// and min/max results over floats, where DuckDB keeps whichever zero it
 	// meets first (an order no two plans share).

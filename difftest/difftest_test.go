@@ -267,6 +267,7 @@ func (h *harness) shrink(steps []*step, f *failure) []*step {
 	deadline := time.Now().Add(h.cfg.shrink)
 	same := func(cand []*step) bool {
 		g := h.replay(cand, f.server)
+
 		return g != nil && cand[g.at].id == target && g.diff.kind == f.diff.kind
 	}
 	// Whole groups first: every read, every flush/compact/fold.
@@ -306,6 +307,54 @@ func (h *harness) shrink(steps []*step, f *failure) []*step {
 			chunk /= 2
 		} else if !removed {
 			break
+		}
+	}
+	// Then rows and columns of the INSERT … VALUES left, and columns of
+	// the tables: last statements first (a column goes from CREATE TABLE
+	// only once no INSERT names it), again while anything goes.
+	for changed := true; changed; {
+		changed = false
+		for i := len(cur) - 1; i >= 0; i-- {
+			for {
+				var cands []*step
+				if v := cur[i].values; v != nil {
+					for r := range v.rows {
+						if len(v.rows) > 1 {
+							st := *cur[i]
+							st.values = v.withoutRow(r)
+							st.sql = st.values.String()
+							cands = append(cands, &st)
+						}
+					}
+					for c := 1; c < len(v.cols); c++ { // never the key
+						st := *cur[i]
+						st.values = v.withoutColumn(c)
+						st.sql = st.values.String()
+						cands = append(cands, &st)
+					}
+				}
+				if c := cur[i].create; c != nil {
+					for j := 1; j < len(c.cols); j++ {
+						st := c.withoutColumn(j).step()
+						st.id = cur[i].id
+						cands = append(cands, st)
+					}
+				}
+				shrunk := false
+				for _, st := range cands {
+					if time.Now().After(deadline) {
+						return cur
+					}
+					cand := append(append(append([]*step(nil), cur[:i]...), st), cur[i+1:]...)
+					if same(cand) {
+						cur, shrunk, changed = cand, true, true
+						break
+					}
+				}
+				if !shrunk {
+					break
+				}
+			}
 		}
 	}
 	return cur

@@ -247,9 +247,28 @@ func (g *generator) createTable() *step {
 		kind = "SHARED"
 	}
 	g.tables = append(g.tables, t)
-	return &step{mode: modeExec,
-		sql: "CREATE " + kind + " TABLE " + t.ref() + " (" + strings.Join(srv, ", ") + ")",
-		ref: "CREATE TABLE " + t.ref() + " (" + strings.Join(ref, ", ") + ")"}
+	ct := &createTable{head: "CREATE " + kind + " TABLE " + t.ref(), refHead: "CREATE TABLE " + t.ref(), cols: srv, refCols: ref}
+	return ct.step()
+}
+
+// createTable is a CREATE TABLE statement in parts, in both dialects, so
+// that shrinking can drop columns.
+type createTable struct {
+	head, refHead string
+	cols, refCols []string
+}
+
+func (c *createTable) step() *step {
+	return &step{mode: modeExec, create: c,
+		sql: c.head + " (" + strings.Join(c.cols, ", ") + ")",
+		ref: c.refHead + " (" + strings.Join(c.refCols, ", ") + ")"}
+}
+
+func (c *createTable) withoutColumn(j int) *createTable {
+	n := *c
+	n.cols = append(append([]string(nil), c.cols[:j]...), c.cols[j+1:]...)
+	n.refCols = append(append([]string(nil), c.refCols[:j]...), c.refCols[j+1:]...)
+	return &n
 }
 
 // defaultFor is a constant DEFAULT of the type, spelled as the dialect
@@ -332,7 +351,7 @@ func (g *generator) insert(t *table) *step {
 	// (NULL aside): tags[i] is its type family, first[i] its first value.
 	tags := make([]string, len(cols))
 	first := make([]lit, len(cols))
-	var vals []string
+	var vals [][]string
 	for r := 0; r < rows; r++ {
 		var cells []string
 		for i, c := range cols {
@@ -353,13 +372,54 @@ func (g *generator) insert(t *table) *step {
 			}
 			cells = append(cells, v.sql)
 		}
-		vals = append(vals, "("+strings.Join(cells, ", ")+")")
+		vals = append(vals, cells)
 	}
-	sql := "INSERT INTO " + t.ref() + " (" + columnNames(cols) + ") VALUES " + strings.Join(vals, ", ")
-	if len(cols) == len(t.cols) && g.r.IntN(3) == 0 {
-		sql = "INSERT INTO " + t.ref() + " VALUES " + strings.Join(vals, ", ")
+	iv := &insertValues{table: t.ref(), rows: vals, implicit: len(cols) == len(t.cols) && g.r.IntN(3) == 0}
+	for _, c := range cols {
+		iv.cols = append(iv.cols, c.name)
 	}
-	return g.returning(&step{sql: sql}, t, "")
+	return g.returning(&step{sql: iv.String(), values: iv}, t, "")
+}
+
+// insertValues is an INSERT … VALUES statement kept in parts, so that
+// shrinking can drop rows and columns.
+type insertValues struct {
+	table string
+	cols  []string
+	// implicit leaves the column list out (cols are then all the table's).
+	implicit bool
+	rows     [][]string
+	suffix   string // " RETURNING …"
+}
+
+func (v *insertValues) String() string {
+	rows := make([]string, len(v.rows))
+	for i, r := range v.rows {
+		rows[i] = "(" + strings.Join(r, ", ") + ")"
+	}
+	list := ""
+	if !v.implicit {
+		list = " (" + strings.Join(v.cols, ", ") + ")"
+	}
+	return "INSERT INTO " + v.table + list + " VALUES " + strings.Join(rows, ", ") + v.suffix
+}
+
+// withoutRow and withoutColumn return copies for shrinking.
+func (v *insertValues) withoutRow(i int) *insertValues {
+	c := *v
+	c.rows = append(append([][]string(nil), v.rows[:i]...), v.rows[i+1:]...)
+	return &c
+}
+
+func (v *insertValues) withoutColumn(j int) *insertValues {
+	c := *v
+	c.implicit = false
+	c.cols = append(append([]string(nil), v.cols[:j]...), v.cols[j+1:]...)
+	c.rows = make([][]string, len(v.rows))
+	for i, r := range v.rows {
+		c.rows[i] = append(append([]string(nil), r[:j]...), r[j+1:]...)
+	}
+	return &c
 }
 
 // sameType returns v, or another value of the column in kind k whose SQL
@@ -499,6 +559,9 @@ func (g *generator) returning(st *step, t *table, count string) *step {
 	}
 	ret := []string{"*", t.pk().name, t.pk().name + ", " + t.cols[len(t.cols)-1].name, t.pk().name + " AS key, length(" + t.pk().name + "::VARCHAR) AS n"}[g.r.IntN(4)]
 	st.sql += " RETURNING " + ret
+	if st.values != nil {
+		st.values.suffix = " RETURNING " + ret
+	}
 	st.mode, st.dml = modeQuery, false
 	return st
 }
