@@ -226,6 +226,21 @@ type difference struct {
 	// kind classifies the disagreement; shrinking keeps it.
 	kind   string
 	detail string
+	// errClass is the class of the failing side's error ("Conversion
+	// Error", "TransactionContext Error", …): shrinking keeps it too, so
+	// that a reproduction does not drift from one defect to another.
+	errClass string
+}
+
+// errorClass is the DuckDB error class an error message starts with, past
+// the Flight and ADBC prefixes ("Invalid Argument: [FlightSQL] …").
+func errorClass(err error) string {
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, "[FlightSQL] "); ok {
+		msg = rest
+	}
+	class, _, _ := strings.Cut(msg, ":")
+	return class
 }
 
 // compare returns nil when the server's answer matches DuckDB's.
@@ -234,30 +249,30 @@ func compare(st *step, ref, srv outcome) *difference {
 	case ref.err != nil && srv.err != nil:
 		return nil // both fail: messages and codes are the server's own
 	case ref.err != nil:
-		return &difference{"DuckDB fails, the server does not", fmt.Sprintf("DuckDB: %v\nserver: %s", ref.err, srv.summary())}
+		return &difference{"DuckDB fails, the server does not", fmt.Sprintf("DuckDB: %v\nserver: %s", ref.err, srv.summary()), errorClass(ref.err)}
 	case srv.err != nil:
-		return &difference{"the server fails, DuckDB does not", fmt.Sprintf("server: %v\nDuckDB: %s", srv.err, ref.summary())}
+		return &difference{"the server fails, DuckDB does not", fmt.Sprintf("server: %v\nDuckDB: %s", srv.err, ref.summary()), errorClass(srv.err)}
 	}
 	if st.mode != modeQuery {
 		if st.dml && ref.count != srv.count {
-			return &difference{"row counts differ", fmt.Sprintf("DuckDB: %d rows affected\nserver: %d rows affected", ref.count, srv.count)}
+			return &difference{"row counts differ", fmt.Sprintf("DuckDB: %d rows affected\nserver: %d rows affected", ref.count, srv.count), ""}
 		}
 		return nil
 	}
 	if d := compareSchemas(ref.schema, srv.schema); d != "" {
-		return &difference{"result schemas differ", d}
+		return &difference{"result schemas differ", d, ""}
 	}
 	rr, sr := ref.rows, srv.rows
 	if !st.ordered {
 		rr, sr = sortedRows(rr), sortedRows(sr)
 	}
 	if len(rr) != len(sr) {
-		return &difference{"row counts differ", fmt.Sprintf("DuckDB: %d rows\n%s\nserver: %d rows\n%s", len(rr), rowsString(rr), len(sr), rowsString(sr))}
+		return &difference{"row counts differ", fmt.Sprintf("DuckDB: %d rows\n%s\nserver: %d rows\n%s", len(rr), rowsString(rr), len(sr), rowsString(sr)), ""}
 	}
 	for i := range rr {
 		if !slices.Equal(rr[i], sr[i]) {
 			return &difference{"rows differ", fmt.Sprintf("first differing row %d\nDuckDB: %s\nserver: %s\nDuckDB rows:\n%s\nserver rows:\n%s",
-				i, strings.Join(rr[i], " | "), strings.Join(sr[i], " | "), rowsString(rr), rowsString(sr))}
+				i, strings.Join(rr[i], " | "), strings.Join(sr[i], " | "), rowsString(rr), rowsString(sr)), ""}
 		}
 	}
 	return nil

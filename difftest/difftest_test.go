@@ -23,7 +23,9 @@
 // KALAMDB_DIFF_DURATION (wall budget: no new seed starts after it; default
 // 75s), KALAMDB_DIFF_EXCLUDE (categories of known defects the generator
 // leaves out: a comma-separated list, "all", or "none"; default knownOpen),
-// KALAMDB_DIFF_SHRINK (time spent shrinking one difference; default 2m).
+// KALAMDB_DIFF_SHRINK (time spent shrinking one difference; default 2m),
+// KALAMDB_DIFF_VERBOSE (log every statement and DuckDB's answer). A run
+// stops after five differences.
 //
 // # Comparison
 //
@@ -106,6 +108,10 @@ func loadConfig(t *testing.T) config {
 	return c
 }
 
+// maxFailures ends a run after this many differences (each is shrunk, which
+// takes a while).
+const maxFailures = 5
+
 // TestDiffFuzz runs generated workloads on the server and on DuckDB and
 // fails with a minimal reproduction for every seed whose answers differ.
 func TestDiffFuzz(t *testing.T) {
@@ -114,23 +120,18 @@ func TestDiffFuzz(t *testing.T) {
 	h := newHarness(t, cfg)
 	deadline := time.Now().Add(cfg.duration)
 	var seeds, statements, failures int
-	for i := 0; ; i++ {
-		var seed uint64
-		switch {
-		case cfg.seeds == nil:
-			seed = rand.Uint64() % 1_000_000_000
-		case i < len(cfg.seeds):
-			seed = cfg.seeds[i]
-		default:
-			seed = 0
-		}
-		if (cfg.seeds != nil && i >= len(cfg.seeds)) || time.Now().After(deadline) || failures >= 5 {
-			if cfg.seeds != nil && i < len(cfg.seeds) {
-				t.Logf("time budget %s spent: seeds %v did not run", cfg.duration, cfg.seeds[i:])
+	for i := 0; cfg.seeds == nil || i < len(cfg.seeds); i++ {
+		if time.Now().After(deadline) || failures >= maxFailures {
+			if cfg.seeds != nil {
+				t.Logf("stopped (time budget %s, or %d differences): seeds %v did not run", cfg.duration, failures, cfg.seeds[i:])
 			}
 			break
 		}
-		steps, d := h.generate(seed, cfg.statements, i)
+		seed := rand.Uint64() % 1_000_000_000
+		if cfg.seeds != nil {
+			seed = cfg.seeds[i]
+		}
+		steps, d := h.generate(seed, cfg.statements)
 		seeds++
 		if d == nil {
 			statements += len(steps)
@@ -217,7 +218,7 @@ func (s *session) step(st *step) (outcome, *difference) {
 
 // generate runs a seed's workload, generating each step after the last
 // ran, and returns the steps up to the first difference.
-func (h *harness) generate(seed uint64, n, run int) ([]*step, *failure) {
+func (h *harness) generate(seed uint64, n int) ([]*step, *failure) {
 	server := int(seed % uint64(len(h.servers)))
 	s := h.open(server)
 	defer s.close()
@@ -259,7 +260,8 @@ func (h *harness) replay(steps []*step, server int) *failure {
 	return nil
 }
 
-// shrink drops steps while the same step still differs in the same way,
+// shrink drops steps while the same step still differs in the same way
+// (same kind, same error class),
 // largest chunks first, until no single step can go or the budget ends.
 func (h *harness) shrink(steps []*step, f *failure) []*step {
 	target := steps[f.at].id
@@ -268,7 +270,7 @@ func (h *harness) shrink(steps []*step, f *failure) []*step {
 	same := func(cand []*step) bool {
 		g := h.replay(cand, f.server)
 
-		return g != nil && cand[g.at].id == target && g.diff.kind == f.diff.kind
+		return g != nil && cand[g.at].id == target && g.diff.kind == f.diff.kind && g.diff.errClass == f.diff.errClass
 	}
 	// Whole groups first: every read, every flush/compact/fold.
 	for _, drop := range []func(*step) bool{

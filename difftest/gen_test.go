@@ -339,9 +339,17 @@ func (g *generator) insert(t *table) *step {
 	if g.r.IntN(3) == 0 {
 		rows = 1
 	}
+	// A third of the statements use plain literals only (numbers, strings,
+	// booleans, typed literals, NULL), which the server may insert without
+	// DuckDB (its literal fast path); any cast or expression sends the
+	// whole statement through DuckDB.
+	plain := g.r.IntN(3) == 0
 	kinds := make([]litKind, len(cols))
 	for i, c := range cols {
 		ks := g.kindsFor(c.typ)
+		if plain {
+			ks = slices.DeleteFunc(slices.Clone(ks), func(k litKind) bool { return k == kindCast || k == kindExpr })
+		}
 		kinds[i] = ks[g.r.IntN(len(ks))]
 	}
 	// An integer key is spelled as a number or, in the whole statement, as
