@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -92,15 +93,23 @@ type coldState struct {
 	mu       sync.Mutex
 	locks    map[partKey]*sync.RWMutex
 	refs     map[string]int
-	doomed   map[string]coldstore.Segment // removed from manifests, awaiting the last reader
-	dirty    map[partKey]int64            // rows written since the last flush (FLUSH_POLICY)
-	lastSeen map[partKey]int64            // unix seconds of the last flush or start
+	doomed   map[string]heldSegment // removed from manifests, awaiting the last reader
+	dirty    map[partKey]int64      // rows written since the last flush (FLUSH_POLICY)
+	lastSeen map[partKey]int64      // unix seconds of the last flush or start
 	// firstWrite is the unix second of the oldest write not yet flushed.
 	firstWrite map[partKey]int64
 	lanes      map[partKey]*rmwLane // turns of retried read-modify-write statements
 	combs      map[partKey]*keyUpdateCombiner
 	// removing counts the retired segments being deleted right now.
 	removing map[string]int
+	// Transactions read segments as of their snapshot, which may name
+	// segments retired since: a retired segment is kept (held) while a
+	// transaction begun before its retirement is open. epoch counts
+	// retirements; openTxs maps each open transaction to the epoch it
+	// began in.
+	epoch   int64
+	openTxs map[*Tx]int64
+	held    []heldSegment
 }
 
 // rmwLane serialises the retries of read-modify-write statements of one
@@ -134,9 +143,10 @@ func (c *coldState) combiner(k partKey) *keyUpdateCombiner {
 }
 
 func newColdState() *coldState {
-	return &coldState{locks: map[partKey]*sync.RWMutex{}, refs: map[string]int{}, doomed: map[string]coldstore.Segment{},
+	return &coldState{locks: map[partKey]*sync.RWMutex{}, refs: map[string]int{}, doomed: map[string]heldSegment{},
 		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}, lanes: map[partKey]*rmwLane{},
-		combs: map[partKey]*keyUpdateCombiner{}, removing: map[string]int{}, firstWrite: map[partKey]int64{}}
+		combs: map[partKey]*keyUpdateCombiner{}, removing: map[string]int{}, firstWrite: map[partKey]int64{},
+		openTxs: map[*Tx]int64{}}
 }
 
 func (c *coldState) lock(k partKey) *sync.RWMutex {
@@ -166,8 +176,14 @@ func (e *Engine) acquire(segs []coldstore.Segment) func() {
 				if e.coldState.refs[s.File]--; e.coldState.refs[s.File] <= 0 {
 					delete(e.coldState.refs, s.File)
 					if d, ok := e.coldState.doomed[s.File]; ok {
-						remove = append(remove, d)
 						delete(e.coldState.doomed, s.File)
+						if e.coldState.oldestTxEpoch() < d.epoch {
+							// A transaction begun before its retirement
+							// may still read it.
+							e.coldState.held = append(e.coldState.held, d)
+							continue
+						}
+						remove = append(remove, d.seg)
 						e.coldState.removing[s.File]++
 					}
 				}
@@ -183,14 +199,66 @@ func (e *Engine) acquire(segs []coldstore.Segment) func() {
 func (e *Engine) retire(segs []coldstore.Segment) {
 	var now []coldstore.Segment
 	e.coldState.mu.Lock()
+	e.coldState.epoch++
+	oldest := e.coldState.oldestTxEpoch()
 	for _, s := range segs {
-		if e.coldState.refs[s.File] > 0 {
-			e.coldState.doomed[s.File] = s
-		} else {
+		switch {
+		case e.coldState.refs[s.File] > 0:
+			e.coldState.doomed[s.File] = heldSegment{s, e.coldState.epoch}
+		case oldest < e.coldState.epoch:
+			e.coldState.held = append(e.coldState.held, heldSegment{s, e.coldState.epoch})
+		default:
 			now = append(now, s)
 			e.coldState.removing[s.File]++
 		}
 	}
+	e.coldState.mu.Unlock()
+	e.removeRetired(now)
+}
+
+// heldSegment is a retired segment kept for transactions begun before its
+// retirement (in an epoch before epoch).
+type heldSegment struct {
+	seg   coldstore.Segment
+	epoch int64
+}
+
+// oldestTxEpoch is the epoch the oldest open transaction began in
+// (MaxInt64 when none is open). Callers hold mu.
+func (c *coldState) oldestTxEpoch() int64 {
+	oldest := int64(math.MaxInt64)
+	for _, ep := range c.openTxs {
+		oldest = min(oldest, ep)
+	}
+	return oldest
+}
+
+// txBegan registers an open transaction; txEnded forgets it and deletes
+// the retired segments no open transaction may still read.
+func (e *Engine) txBegan(tx *Tx) {
+	e.coldState.mu.Lock()
+	e.coldState.openTxs[tx] = e.coldState.epoch
+	e.coldState.mu.Unlock()
+}
+
+func (e *Engine) txEnded(tx *Tx) {
+	var now []coldstore.Segment
+	e.coldState.mu.Lock()
+	delete(e.coldState.openTxs, tx)
+	oldest := e.coldState.oldestTxEpoch()
+	keep := e.coldState.held[:0]
+	for _, h := range e.coldState.held {
+		switch {
+		case oldest < h.epoch:
+			keep = append(keep, h)
+		case e.coldState.refs[h.seg.File] > 0:
+			e.coldState.doomed[h.seg.File] = h
+		default:
+			now = append(now, h.seg)
+			e.coldState.removing[h.seg.File]++
+		}
+	}
+	e.coldState.held = keep
 	e.coldState.mu.Unlock()
 	e.removeRetired(now)
 }

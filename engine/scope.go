@@ -661,10 +661,15 @@ func decodeTree(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// castNonFinite replaces every non-finite double constant of a parse tree
-// (a sentinel after swapNonFinite) by a cast of its text ('Infinity',
-// '-Infinity', 'NaN'): DuckDB serializes such a constant as a bare JSON
-// token that its own json_deserialize_sql then refuses.
+// castNonFinite rewrites every DOUBLE and FLOAT constant of a parse tree
+// as a cast of its exact text ('0.001', '-0.0', 'Infinity'): the SQL that
+// json_deserialize_sql prints spells such a constant as a plain decimal
+// (1e-3 becomes 0.001, -0e0 becomes -0.0), which DuckDB then reads back as
+// a DECIMAL: another type, and -0.0 loses its sign. A non-finite constant
+// is a bare JSON token (a sentinel after swapNonFinite) that DuckDB's own
+// json_deserialize_sql refuses. A constant that is a whole select item
+// keeps its column name (DuckDB's spelling of the value); an expression
+// around one is named with the cast in it.
 func castNonFinite(v any) {
 	switch x := v.(type) {
 	case []any:
@@ -674,26 +679,62 @@ func castNonFinite(v any) {
 	case map[string]any:
 		if x["class"] == "CONSTANT" {
 			val, _ := x["value"].(map[string]any)
-			if n, ok := val["value"].(json.Number); ok {
+			typ, _ := val["type"].(map[string]any)
+			n, isNum := val["value"].(json.Number)
+			if isNum && (typ["id"] == "DOUBLE" || typ["id"] == "FLOAT") {
+				text := string(n)
 				for _, p := range nonFinite {
-					if string(n) != p[1] {
-						continue
+					if text == p[1] {
+						text = p[0]
 					}
-					loc := x["query_location"]
-					child := map[string]any{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "query_location": loc,
-						"value": map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": false, "value": p[0]}}
-					typ, alias := val["type"], x["alias"]
-					clear(x)
-					x["class"], x["type"], x["query_location"] = "CAST", "OPERATOR_CAST", loc
-					x["alias"], x["child"], x["cast_type"], x["try_cast"] = alias, child, typ, false
-					return
 				}
+				loc := x["query_location"]
+				child := map[string]any{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "query_location": loc,
+					"value": map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": false, "value": text}}
+				alias, _ := x["alias"].(string)
+				if alias == "" {
+					f, _ := strconv.ParseFloat(text, 64)
+					alias = duckDoubleName(f, text)
+				}
+				clear(x)
+				x["class"], x["type"], x["query_location"] = "CAST", "OPERATOR_CAST", loc
+				x["alias"], x["child"], x["cast_type"], x["try_cast"] = alias, child, typ, false
+				return
 			}
 		}
 		for _, e := range x {
 			castNonFinite(e)
 		}
 	}
+}
+
+// duckDoubleName is how DuckDB names a DOUBLE constant column: the
+// shortest digits, in plain notation (with .0 when whole) for decimal
+// exponents -5 < e < 16, else as d.ddde±XX.
+func duckDoubleName(f float64, text string) string {
+	switch text {
+	case "NaN":
+		return "nan"
+	case "Infinity":
+		return "inf"
+	case "-Infinity":
+		return "-inf"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
+	mant, expText, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expText)
+	if exp > -5 && exp < 16 {
+		out := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(out, ".") {
+			out += ".0"
+		}
+		return out
+	}
+	sign := "+"
+	if exp < 0 {
+		sign, exp = "-", -exp
+	}
+	return fmt.Sprintf("%se%s%02d", mant, sign, exp)
 }
 
 // bindCurrentUser replaces a CURRENT_USER() call with the subject's name as

@@ -84,6 +84,7 @@ func (e *Engine) Begin(s *Session) (*Tx, error) {
 	}
 	tx := &Tx{e: e, owner: s.User, hot: h, parts: map[partKey]*txPart{}}
 	tx.touch()
+	e.txBegan(tx)
 	return tx, nil
 }
 
@@ -134,6 +135,7 @@ func (tx *Tx) usable() error {
 func (tx *Tx) Commit(ctx context.Context) error {
 	tx.stmt.Lock()
 	defer tx.stmt.Unlock()
+	defer tx.e.txEnded(tx)
 	defer tx.unpinSnapshots()
 	if tx.ended.Swap(true) {
 		return catalog.Errorf(catalog.KindFailedPrecondition, "the transaction has already ended")
@@ -211,6 +213,7 @@ func (tx *Tx) Rollback() {
 	tx.unpinSnapshots()
 	tx.ended.Store(true)
 	tx.hot.Rollback()
+	tx.e.txEnded(tx)
 }
 
 // txOf returns the transaction a statement runs in, if any.

@@ -127,4 +127,13 @@ func TestNonFiniteConstants(t *testing.T) {
 	root.mustExec("INSERT INTO nf.d VALUES (1, 1e400, 'Infinity'), (2, -1e400, 'NaN')")
 	require.Equal(t, [][]string{{"1", "+Inf", "Infinity"}, {"2", "-Inf", "NaN"}}, root.mustQuery("SELECT * FROM nf.d ORDER BY id"))
 	require.Equal(t, [][]string{{"1"}}, root.mustQuery("SELECT id FROM nf.d WHERE f = 1e400"))
+
+	// Exponent literals stay DOUBLE (DuckDB's type), -0e0 keeps its sign,
+	// and a literal column keeps DuckDB's name.
+	rows, schema, err := root.query("SELECT typeof(1e-3), typeof(-0e0), signbit(-0e0), 1e-3, 1e20, 2e0, x * 1e-3 AS y FROM (SELECT 5 AS x)")
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"DOUBLE", "DOUBLE", "true", "0.001", "1e+20", "2", "0.005"}}, rows)
+	require.Equal(t, []string{"typeof(1e-3)", "typeof(-0e0)", "signbit(-0e0)", "0.001", "1e+20", "2.0", "y"}[3:6], fieldNames(schema)[3:6])
+	root.mustExec("INSERT INTO nf.d VALUES (3, (-0e0)::DOUBLE, 'negative zero')")
+	require.Equal(t, [][]string{{"true"}}, root.mustQuery("SELECT signbit(f) FROM nf.d WHERE id = 3"))
 }
