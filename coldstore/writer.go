@@ -190,7 +190,12 @@ func (s *Store) writerProperties(t *catalog.TableDef) *parquet.WriterProperties 
 			opts = append(opts, parquet.WithDictionaryFor(c.Name, false), parquet.WithEncodingFor(c.Name, parquet.Encodings.DeltaBinaryPacked))
 		case c.Type.Kind == catalog.TypeBoolean:
 			// Booleans are bit-packed; no dictionary either way.
-		case c.Type.Kind == catalog.TypeFloat, c.Type.Kind == catalog.TypeDouble, c.Type.Kind == catalog.TypeTimestamp,
+		case c.Type.Kind == catalog.TypeFloat, c.Type.Kind == catalog.TypeDouble:
+			// No statistics: Parquet's float min/max leave NaN out, while
+			// DuckDB orders NaN above every number, so a reader pruning
+			// by them would lose NaN rows (WHERE f > 1e6).
+			opts = append(opts, parquet.WithDictionaryFor(c.Name, false), parquet.WithStatsFor(c.Name, false))
+		case c.Type.Kind == catalog.TypeTimestamp,
 			c.Type.Kind == catalog.TypeTime, c.Type.Kind == catalog.TypeUUID, c.Type.Kind == catalog.TypeBytes:
 			opts = append(opts, parquet.WithDictionaryFor(c.Name, false))
 		default:
