@@ -98,18 +98,29 @@ func freshKeys(pks, old arrow.Array) (arrow.Array, error) {
 		}
 		held[string(k)] = struct{}{}
 	}
+	// Runs of consecutive fresh keys become one slice each.
 	var parts []arrow.Array
 	defer func() {
 		for _, p := range parts {
 			p.Release()
 		}
 	}()
-	for i := 0; i < pks.Len(); i++ {
-		if k, err = hotstore.AppendKey(k[:0], pks, i); err != nil {
-			return nil, err
+	start := -1
+	for i := 0; i <= pks.Len(); i++ {
+		fresh := false
+		if i < pks.Len() {
+			if k, err = hotstore.AppendKey(k[:0], pks, i); err != nil {
+				return nil, err
+			}
+			_, isHeld := held[string(k)]
+			fresh = !isHeld
 		}
-		if _, ok := held[string(k)]; !ok {
-			parts = append(parts, array.NewSlice(pks, int64(i), int64(i+1)))
+		switch {
+		case fresh && start < 0:
+			start = i
+		case !fresh && start >= 0:
+			parts = append(parts, array.NewSlice(pks, int64(start), int64(i)))
+			start = -1
 		}
 	}
 	if len(parts) == 0 {
