@@ -84,6 +84,12 @@ func TestPrimaryKeyUpdateMatchesDuckDB(t *testing.T) {
 			for _, stmt := range append(setup, pkStatements...) {
 				requirePKStatementMatches(t, root, ref, table, stmt)
 			}
+			// Keys moved from and to, flushed or not, by point lookup.
+			for _, k := range []int{1, 2, 3, 4, 5, 6, 7, 8, 41, 42, 100, 101, 1003, 1004} {
+				_, want, err := ref.query(fmt.Sprintf("SELECT * FROM t WHERE id = %d", k))
+				require.NoError(t, err)
+				require.Equal(t, want, root.mustQuery(fmt.Sprintf("SELECT * FROM %s WHERE id = %d", table, k)), "id %d", k)
+			}
 			if typ == "USER" {
 				require.Equal(t, [][]string{{"7", "2", "bob"}, {"8", "3", "bob"}, {"42", "4", "bob"}, {"101", "1", "bob"}, {"1003", "5", "bob"}},
 					bob.mustQuery(t, "SELECT * FROM "+table+" ORDER BY id"))
