@@ -61,7 +61,7 @@ func (e *Engine) Describe(ctx context.Context, s *Session, sql string) (*Stateme
 		if err != nil {
 			return nil, err
 		}
-		info, err := e.describeDML(ctx, sub, t, insertSourceSQL(t, st, names, given), st.Returning, update)
+		info, err := e.describeDML(ctx, sub, t, insertSourceSQL(t, st, names, given), "", st.Returning, update)
 		if err != nil {
 			return nil, err
 		}
@@ -81,18 +81,18 @@ func (e *Engine) Describe(ctx context.Context, s *Session, sql string) (*Stateme
 		if err != nil {
 			return nil, err
 		}
-		sql, err := updateSQL(t, st)
+		sql, _, err := updateSQL(t, st)
 		if err != nil {
 			return nil, err
 		}
-		return e.describeDML(ctx, sub, t, sql, st.Returning, update)
+		return e.describeDML(ctx, sub, t, sql, st.Alias, st.Returning, update)
 	case *sqlparse.Delete:
 		t, err := e.tableRef(sub, st.Table)
 		if err != nil {
 			return nil, err
 		}
 		sql, _ := deleteSQL(t, st)
-		return e.describeDML(ctx, sub, t, sql, st.Returning, update)
+		return e.describeDML(ctx, sub, t, sql, st.Alias, st.Returning, update)
 	case *sqlparse.ShowNamespaces:
 		return &StatementInfo{Schema: systemTables["namespaces"].schema, Params: emptySchema}, nil
 	case *sqlparse.ShowTables:
@@ -109,7 +109,7 @@ func (e *Engine) Describe(ctx context.Context, s *Session, sql string) (*Stateme
 
 // describeDML describes INSERT/UPDATE/DELETE: an update, unless RETURNING
 // makes it a query; parameters are those of its evaluating SELECT.
-func (e *Engine) describeDML(ctx context.Context, sub subject, t *catalog.TableDef, sql, returning string, update func(*arrow.Schema) *StatementInfo) (*StatementInfo, error) {
+func (e *Engine) describeDML(ctx context.Context, sub subject, t *catalog.TableDef, sql, alias, returning string, update func(*arrow.Schema) *StatementInfo) (*StatementInfo, error) {
 	info, err := e.describeSelect(ctx, sub, sql)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func (e *Engine) describeDML(ctx context.Context, sub subject, t *catalog.TableD
 	if returning == "" {
 		return update(info.Params), nil
 	}
-	ret, err := e.describeSelectAs(ctx, sub, "SELECT "+returning+" FROM "+quoteTable(t.ID), returningStatement(t.ID))
+	ret, err := e.describeSelectAs(ctx, sub, returningSQL(t, alias, returning), returningStatement(t.ID))
 	if err != nil {
 		return nil, err
 	}

@@ -63,12 +63,12 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 			return nil, err
 		}
 		if st.Returning != "" {
-			return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
+			return e.returning(ctx, sub, t, "", rec, seqs, st.Returning, params)
 		}
 	}
 	if st.Returning != "" {
 		// No row: the RETURNING list's columns, empty.
-		return e.returning(ctx, sub, t, rec, nil, st.Returning, params)
+		return e.returning(ctx, sub, t, "", rec, nil, st.Returning, params)
 	}
 	return affectedResult(n), nil
 }
@@ -196,7 +196,7 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 			return res, err
 		}
 	}
-	sql, err := updateSQL(t, st)
+	sql, moves, err := updateSQL(t, st)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +206,14 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 			return nil, err
 		}
 		base := baseSeqs(recs, len(t.Columns))
+		var old arrow.Array
+		if moves {
+			if old, err = oldKeys(t, recs); err != nil {
+				releaseAll(recs)
+				return nil, err
+			}
+			defer old.Release()
+		}
 		rec, err := e.tableRecord(t, recs)
 		releaseAll(recs)
 		if err != nil {
@@ -215,7 +223,7 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 		n := rec.NumRows()
 		if n == 0 {
 			if st.Returning != "" {
-				return e.returning(ctx, sub, t, rec, nil, st.Returning, params)
+				return e.returning(ctx, sub, t, st.Alias, rec, nil, st.Returning, params)
 			}
 			return affectedResult(0), nil
 		}
@@ -223,13 +231,18 @@ func (e *Engine) update(ctx context.Context, sub subject, st *sqlparse.Update, p
 			return nil, err
 		}
 		seqs := e.seq.NextN(int(n), nil)
-		err = a.write(func() error { return e.hot.UpsertVersions(ctx, t, user, rec, seqs, base) })
+		if moves {
+			tombs := e.seq.NextN(int(n), nil)
+			err = a.write(func() error { return e.moveRows(ctx, t, user, rec, seqs, old, base, tombs, a.tracked) })
+		} else {
+			err = a.write(func() error { return e.hot.UpsertVersions(ctx, t, user, rec, seqs, base) })
+		}
 		e.wrote(ctx, t, user, n, err)
 		if err != nil {
 			return nil, err
 		}
 		if st.Returning != "" {
-			return e.returning(ctx, sub, t, rec, seqs, st.Returning, params)
+			return e.returning(ctx, sub, t, st.Alias, rec, seqs, st.Returning, params)
 		}
 		return affectedResult(n), nil
 	})
@@ -275,7 +288,7 @@ func (e *Engine) deleteAttempt(ctx context.Context, sub subject, t *catalog.Tabl
 	}
 	if n == 0 {
 		if st.Returning != "" {
-			return e.deleteReturning(ctx, sub, t, schema, recs, st.Returning, params, 0)
+			return e.deleteReturning(ctx, sub, t, st.Alias, schema, recs, st.Returning, params, 0)
 		}
 		return affectedResult(0), nil
 	}
@@ -299,21 +312,21 @@ func (e *Engine) deleteAttempt(ctx context.Context, sub subject, t *catalog.Tabl
 	// row (hot or cold) was deleted.
 	deleted = n
 	if st.Returning != "" {
-		return e.deleteReturning(ctx, sub, t, schema, recs, st.Returning, params, deleted)
+		return e.deleteReturning(ctx, sub, t, st.Alias, schema, recs, st.Returning, params, deleted)
 	}
 	return affectedResult(deleted), nil
 }
 
 // deleteReturning evaluates a DELETE's RETURNING list over the rows it
 // deleted (none gives the list's columns, empty).
-func (e *Engine) deleteReturning(ctx context.Context, sub subject, t *catalog.TableDef, schema *arrow.Schema, recs []arrow.RecordBatch,
+func (e *Engine) deleteReturning(ctx context.Context, sub subject, t *catalog.TableDef, alias string, schema *arrow.Schema, recs []arrow.RecordBatch,
 	list string, params []any, deleted int64) (*Result, error) {
 	full, err := duck.ConcatRecords(schema, recs)
 	if err != nil {
 		return nil, err
 	}
 	defer full.Release()
-	res, err := e.queryAs(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
+	res, err := e.queryAs(ctx, sub, returningSQL(t, alias, list), params,
 		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}}, returningStatement(t.ID))
 	if err != nil {
 		return nil, err
@@ -360,6 +373,17 @@ func plainAlias(s string) bool {
 	return s != ""
 }
 
+// returningSQL is the SELECT of a RETURNING list over the rows written,
+// under the statement's alias if it has one (RETURNING x.id after
+// UPDATE t AS x).
+func returningSQL(t *catalog.TableDef, alias, list string) string {
+	sql := "SELECT " + list + " FROM " + quoteTable(t.ID)
+	if alias != "" {
+		sql += " AS " + duck.QuoteIdent(alias)
+	}
+	return sql
+}
+
 func quoteTable(id catalog.TableID) string {
 	return duck.QuoteIdent(string(id.Namespace)) + "." + duck.QuoteIdent(string(id.Name))
 }
@@ -379,7 +403,7 @@ func writeFromWhere(b *strings.Builder, t *catalog.TableDef, alias, where string
 }
 
 // returning evaluates a RETURNING list over the rows just written.
-func (e *Engine) returning(ctx context.Context, sub subject, t *catalog.TableDef, rec arrow.RecordBatch, seqs []int64, list string, params []any) (*Result, error) {
+func (e *Engine) returning(ctx context.Context, sub subject, t *catalog.TableDef, alias string, rec arrow.RecordBatch, seqs []int64, list string, params []any) (*Result, error) {
 	sb := array.NewInt64Builder(memory.DefaultAllocator)
 	sb.AppendValues(seqs, nil)
 	seqCol := sb.NewArray()
@@ -388,7 +412,7 @@ func (e *Engine) returning(ctx context.Context, sub subject, t *catalog.TableDef
 	cols := append(append([]arrow.Array(nil), rec.Columns()...), seqCol)
 	full := array.NewRecordBatch(t.ArrowSchema(), cols, rec.NumRows())
 	defer full.Release()
-	res, err := e.queryAs(ctx, sub, "SELECT "+list+" FROM "+quoteTable(t.ID), params,
+	res, err := e.queryAs(ctx, sub, returningSQL(t, alias, list), params,
 		map[catalog.TableID][]arrow.RecordBatch{t.ID: {full}}, returningStatement(t.ID))
 	if err != nil {
 		return nil, err
@@ -565,23 +589,24 @@ func insertColumns(t *catalog.TableDef, st *sqlparse.Insert) ([]string, []int, e
 }
 
 // updateSQL is the SELECT computing an UPDATE's new row versions, then the
-// _seq of the version each was computed from.
-func updateSQL(t *catalog.TableDef, st *sqlparse.Update) (string, error) {
+// _seq of the version each was computed from; when the primary key is
+// assigned (moves), then the key each row had.
+func updateSQL(t *catalog.TableDef, st *sqlparse.Update) (string, bool, error) {
 	pk := t.PrimaryKeyIndex()
 	if pk < 0 {
-		return "", catalog.Errorf(catalog.KindInvalid, "UPDATE needs a primary key; table %s has none", t.ID)
+		return "", false, catalog.Errorf(catalog.KindInvalid, "UPDATE needs a primary key; table %s has none", t.ID)
 	}
 	exprs := make([]string, len(t.Columns))
 	for _, a := range st.Set {
 		i := t.ColumnIndex(a.Column)
 		if i < 0 {
-			return "", catalog.Errorf(catalog.KindInvalid, "column %s does not exist in table %s", a.Column, t.ID)
+			return "", false, catalog.Errorf(catalog.KindInvalid, "column %s does not exist in table %s", a.Column, t.ID)
 		}
-		if i == pk {
-			return "", catalog.Errorf(catalog.KindInvalid, "cannot update primary key column %s", t.Columns[i].Name)
+		if i == pk && t.Type == catalog.TableStream {
+			return "", false, catalog.Errorf(catalog.KindInvalid, "cannot update primary key column %s", t.Columns[i].Name)
 		}
 		if exprs[i] != "" {
-			return "", catalog.Errorf(catalog.KindInvalid, "column %s is assigned more than once", a.Column)
+			return "", false, catalog.Errorf(catalog.KindInvalid, "column %s is assigned more than once", a.Column)
 		}
 		exprs[i] = a.Expr
 	}
@@ -598,8 +623,17 @@ func updateSQL(t *catalog.TableDef, st *sqlparse.Update) (string, error) {
 		}
 	}
 	b.WriteString(", " + catalog.SeqColumn)
+	moves := exprs[pk] != ""
+	if moves {
+		alias := st.Alias
+		if alias == "" {
+			alias = string(t.ID.Name)
+		}
+		fmt.Fprintf(&b, ", CAST(%s.%s AS %s) AS %s", duck.QuoteIdent(alias), duck.QuoteIdent(t.Columns[pk].Name),
+			t.Columns[pk].Type.DuckDBType(), oldKeyColumn)
+	}
 	writeFromWhere(&b, t, st.Alias, st.Where)
-	return b.String(), nil
+	return b.String(), moves, nil
 }
 
 // deleteSQL is the SELECT finding the rows a DELETE removes (their keys, or

@@ -26,6 +26,11 @@ type HotStore interface {
 	// error is a KindConflict (see hotstore.UpsertVersions).
 	UpsertVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs, base []int64) error
 	DeleteVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, seqs, base []int64) (int64, error)
+	// MoveVersions writes an UPDATE's rows under new primary keys in place
+	// of the rows at old keys, as one versioned write that also refuses
+	// new keys holding live rows (see hotstore.MoveVersions).
+	MoveVersions(ctx context.Context, t *catalog.TableDef, user catalog.UserID, rec arrow.RecordBatch, seqs []int64,
+		old arrow.Array, base, tombSeqs []int64) error
 	Scan(ctx context.Context, t *catalog.TableDef, user catalog.UserID, opts hotstore.ScanOptions, fn func(arrow.RecordBatch) error) error
 	Lookup(ctx context.Context, t *catalog.TableDef, user catalog.UserID, pks arrow.Array, alloc memory.Allocator) (arrow.RecordBatch, error)
 	DropTable(ctx context.Context, storeID uint64) error

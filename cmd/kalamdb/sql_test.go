@@ -146,8 +146,8 @@ func TestDML(t *testing.T) {
 	requireCode(t, err, codes.InvalidArgument, "uuid")
 	_, err = root.exec("INSERT INTO items (id, nosuch) VALUES (82, 1)")
 	requireCode(t, err, codes.InvalidArgument, "column nosuch does not exist")
-	_, err = root.exec("UPDATE items SET id = 5 WHERE id = 4")
-	requireCode(t, err, codes.InvalidArgument, "primary key")
+	_, err = root.exec("UPDATE items SET id = 5 WHERE id = 4") // 5 is taken
+	requireCode(t, err, codes.AlreadyExists, "duplicate primary key 5")
 	_, err = root.exec("UPDATE items SET name = NULL WHERE id = 4")
 	requireCode(t, err, codes.InvalidArgument, "null value")
 	require.Equal(t, n, count())
