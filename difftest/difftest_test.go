@@ -407,7 +407,8 @@ func TestShrink(t *testing.T) {
 		"{ns}.a",
 		"UPDATE {ns}.b SET v = v * 2",
 		"DELETE FROM {ns}.a WHERE k = 2",
-		"UPDATE {ns}.a SET k = k + 10 WHERE k = 1",
+		// The sandbox refuses reading server settings; DuckDB runs it.
+		"UPDATE {ns}.a SET v = current_setting('threads') WHERE k = 1",
 	}
 	var steps []*step
 	for i, s := range sql {
@@ -423,7 +424,7 @@ func TestShrink(t *testing.T) {
 		steps = append(steps, st)
 	}
 	f := h.replay(steps, 0)
-	require.NotNil(t, f, "the key update must differ")
+	require.NotNil(t, f, "the refused statement must differ")
 	require.Equal(t, len(steps)-1, f.at)
 	require.Equal(t, "the server fails, DuckDB does not", f.diff.kind)
 	var got []string
