@@ -392,8 +392,8 @@ func excludeArg(cats []category) string {
 	return strings.Join(parts, ",")
 }
 
-// TestShrink plants a difference the server makes on purpose (it refuses
-// to update a primary key; DuckDB does not) at the end of a workload and
+// TestShrink plants a difference the server makes on purpose (its sandbox
+// refuses current_setting; DuckDB does not) at the end of a workload and
 // checks that it is found and shrunk to the statements it needs.
 func TestShrink(t *testing.T) {
 	h := &harness{t: t, cfg: config{shrink: time.Minute}}
