@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -201,7 +202,141 @@ func runConcurrency(ctx context.Context, env *Env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(rows, counter...), nil
+	rows = append(rows, counter...)
+	bank, err := runBank(ctx, env, d)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, bank...), nil
+}
+
+// Bank scenario shape: bankSessions sessions transfer money between
+// bankAccounts accounts of a SHARED table.
+const (
+	bankSessions = 8
+	bankAccounts = 20
+	bankInitial  = 1000
+)
+
+// runBank runs transfers (BEGIN; two UPDATEs; COMMIT) for d/2 with one
+// session, then for d/2 with bankSessions sessions, and reports both rates
+// and whether the total held: a conflict aborts a transfer (Aborted), which
+// is then not counted.
+func runBank(ctx context.Context, env *Env, d time.Duration) ([]Row, error) {
+	root, err := env.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if _, err := root.Exec(ctx, "CREATE SHARED TABLE b.bank (id INT PRIMARY KEY, bal BIGINT)"); err != nil {
+		return nil, err
+	}
+	var vals []string
+	for i := 0; i < bankAccounts; i++ {
+		vals = append(vals, fmt.Sprintf("(%d, %d)", i, bankInitial))
+	}
+	if _, err := root.Exec(ctx, "INSERT INTO b.bank VALUES "+strings.Join(vals, ", ")); err != nil {
+		return nil, err
+	}
+	phase := func(sessions int, d time.Duration) (rate float64, aborted int64, err error) {
+		clients := make([]*Client, sessions)
+		for i := range clients {
+			if clients[i], err = env.Connect(ctx); err != nil {
+				return 0, 0, err
+			}
+			defer clients[i].Close()
+		}
+		var mu sync.Mutex
+		var acked int64
+		var firstErr error
+		var wg sync.WaitGroup
+		start := time.Now()
+		deadline := start.Add(d)
+		for g, c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(g), 5))
+				var ok, ab int64
+				for ctx.Err() == nil && time.Now().Before(deadline) {
+					from := rng.IntN(bankAccounts)
+					to := (from + 1 + rng.IntN(bankAccounts-1)) % bankAccounts
+					done, err := bankTransfer(ctx, c, from, to, int64(1+rng.IntN(20)))
+					switch {
+					case err != nil:
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+						return
+					case done:
+						ok++
+					default:
+						ab++
+					}
+				}
+				mu.Lock()
+				acked += ok
+				aborted += ab
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return float64(acked) / time.Since(start).Seconds(), aborted, firstErr
+	}
+	single, _, err := phase(1, d/2)
+	if err != nil {
+		return nil, fmt.Errorf("bank, one session: %w", err)
+	}
+	multi, aborted, err := phase(bankSessions, d/2)
+	if err != nil {
+		return nil, fmt.Errorf("bank, %d sessions: %w", bankSessions, err)
+	}
+	holds, err := root.Query(ctx, fmt.Sprintf("SELECT sum(bal) FROM b.bank HAVING sum(bal) = %d", bankAccounts*bankInitial))
+	if err != nil {
+		return nil, err
+	}
+	var broken float64
+	if holds != 1 {
+		broken = 1
+	}
+	env.Logf("bank: one session %.0f transfers/s; %d sessions %.0f transfers/s (%d aborted); total holds: %v", single, bankSessions, multi, aborted, holds == 1)
+	return []Row{
+		{Metric: fmt.Sprintf("bank %d sessions transfers", bankSessions), Unit: UnitOpsPerSec, Ours: Value{V: multi},
+			Baseline: &Value{V: single}, BaselineName: "one session", Target: &Target{Op: "report"},
+			Note: fmt.Sprintf("committed transfers (BEGIN; UPDATE -x; UPDATE +x; COMMIT) over %d accounts of a SHARED table, %s per phase; %d aborted by first-committer-wins and not counted; the baseline is the same workload from one session",
+				bankAccounts, (d / 2).Round(time.Millisecond), aborted)},
+		{Metric: "bank total broken", Ours: Value{V: broken}, Target: &Target{Op: "<=", Value: 0},
+			Note: "1 if the sum of the balances differs from the initial total"},
+	}, nil
+}
+
+// bankTransfer moves x between two accounts in a transaction. done=false
+// with no error is a transfer the server aborted (nothing applied).
+func bankTransfer(ctx context.Context, c *Client, from, to int, x int64) (done bool, err error) {
+	if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+		return false, err
+	}
+	for _, s := range []string{
+		fmt.Sprintf("UPDATE b.bank SET bal = bal - %d WHERE id = %d", x, from),
+		fmt.Sprintf("UPDATE b.bank SET bal = bal + %d WHERE id = %d", x, to),
+	} {
+		if _, err := c.Exec(ctx, s); err != nil {
+			_, _ = c.Exec(ctx, "ROLLBACK")
+			if strings.Contains(err.Error(), "Aborted") {
+				return false, nil
+			}
+			return false, err
+		}
+	}
+	if _, err := c.Exec(ctx, "COMMIT"); err != nil {
+		if strings.Contains(err.Error(), "Aborted") {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
 }
 
 // Counter scenario shape: counterSessions sessions of counterUsers service
