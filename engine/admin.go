@@ -444,10 +444,17 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 			return nil, catalog.Errorf(catalog.KindInvalid, "a NOT NULL column added to an existing table needs a DEFAULT")
 		}
 		nt.NextColumnID++
-		col := catalog.Column{ID: nt.NextColumnID, Name: cd.Name, Type: cd.Type, NotNull: false, Default: cd.Default}
+		col := catalog.Column{ID: nt.NextColumnID, Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull, Default: cd.Default}
 		if err := e.checkDefault(col); err != nil {
 			return nil, err
 		}
+		// Drawn before the new definition is published: every row
+		// version written with it has a higher _seq.
+		fill, err := e.columnFill(col, nt.UpdatedAt, e.seq.Next())
+		if err != nil {
+			return nil, err
+		}
+		col.Fill = fill
 		nt.Columns = append(nt.Columns, col)
 		msg = fmt.Sprintf("Column %s added to %s", cd.Name, t.ID)
 	case sqlparse.AlterDropColumn:
@@ -494,6 +501,8 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 	if err := e.reg.replaceTable(nt); err != nil {
 		return nil, err
 	}
+	// Cached hot relations have the old columns.
+	e.dropTableCache(t.StoreID)
 	return messageResult(msg), nil
 }
 
