@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
 	"github.com/kalamdb/kalamdb-go/catalog"
 	"github.com/kalamdb/kalamdb-go/engine/duck"
 	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
@@ -414,6 +417,23 @@ func (e *Engine) checkDefault(c catalog.Column) error {
 		e.release(c2, false)
 		if err != nil {
 			return catalog.Errorf(catalog.KindInvalid, "default %s does not fit column %s %s: %v", c.Default.Literal, c.Name, c.Type, err)
+		}
+		if k == catalog.TypeJSON || k == catalog.TypeUUID {
+			// Text an INSERT would refuse (checkConstraints).
+			arr, err := e.evalConstant(c, fmt.Sprintf("CAST(%s AS %s)", c.Default.Literal, c.Type.DuckDBType()))
+			if err != nil {
+				return err
+			}
+			nullable := c
+			nullable.NotNull = false
+			one := (&catalog.TableDef{Columns: []catalog.Column{nullable}}).Seal()
+			rec := array.NewRecordBatch(one.UserSchema(), []arrow.Array{arr}, 1)
+			err = checkConstraints(one, rec)
+			rec.Release()
+			arr.Release()
+			if err != nil {
+				return catalog.Errorf(catalog.KindInvalid, "default %s of column %s: %v", c.Default.Literal, c.Name, err)
+			}
 		}
 	}
 	return nil

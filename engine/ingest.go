@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -100,6 +101,10 @@ func (e *Engine) Ingest(ctx context.Context, s *Session, req IngestRequest, sche
 		}
 		n, err := e.ingestBatch(ctx, sub, t, rec)
 		if err != nil {
+			// Rows are numbered over the whole stream.
+			if je := (*JSONError)(nil); errors.As(err, &je) {
+				je.Row += total
+			}
 			return total, err
 		}
 		total += n

@@ -3,8 +3,16 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/apache/arrow-adbc/go/adbc"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 )
@@ -101,4 +109,89 @@ func TestAddColumnDefaultFillsExistingRows(t *testing.T) {
 	both("INSERT INTO t (id, v) VALUES (9, 'i')")
 	requireSameAsDuckDB(t, root, ref, all)
 	requireSameAsDuckDB(t, root, ref, "SELECT count(DISTINCT at_ts), count(at_ts) FROM t WHERE id < 9")
+}
+
+// TestJSONColumnsRefuseInvalidJSON: a JSON column takes what DuckDB's JSON
+// type takes (NaN, trailing commas included) and refuses the rest with
+// InvalidArgument naming the column and the row, on every way in: literal
+// and evaluated INSERT, INSERT … SELECT, UPDATE, prepared statements, bulk
+// ingest and column defaults.
+func TestJSONColumnsRefuseInvalidJSON(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE js")
+	root.mustExec("USE js")
+	root.mustExec("CREATE SHARED TABLE j (id INT PRIMARY KEY, data JSON)")
+	ref := newDuckRef(t, "CREATE TABLE j (id INT PRIMARY KEY, data JSON)")
+	values := []string{`{"a":1}`, `{not json`, `[1,2,]`, `NaN`, `{"a":1} x`, `'single'`, ``, ` 7 `, `"\ud800"`, `{"a":[1,{"b":null}],}`}
+	for i, v := range values {
+		for k, form := range []string{"%d, '%s'", "%d, '' || '%s'"} { // literal, then evaluated by DuckDB
+			id := 100*k + i
+			sql := "INSERT INTO j VALUES (" + fmt.Sprintf(form, id, strings.ReplaceAll(v, "'", "''")) + ")"
+			refErr := ref.exec(sql)
+			_, err := root.exec(sql)
+			if refErr != nil {
+				requireCode(t, err, codes.InvalidArgument, "invalid JSON in column data of row 1 (primary key "+strconv.Itoa(id)+")")
+			} else {
+				require.NoError(t, err, sql)
+			}
+		}
+	}
+	requireSameAsDuckDB(t, root, ref, "SELECT * FROM j")
+
+	_, err := root.exec(`INSERT INTO j VALUES (500, '{}'), (501, '[1,')`)
+	requireCode(t, err, codes.InvalidArgument, "column data of row 2 (primary key 501)")
+	_, err = root.exec(`INSERT INTO j SELECT id + 1000, '{' || data FROM j WHERE id = 0`)
+	requireCode(t, err, codes.InvalidArgument, "column data of row 1 (primary key 1000)")
+	_, err = root.exec(`UPDATE j SET data = '{bad' WHERE id = 0`)
+	requireCode(t, err, codes.InvalidArgument, "column data of row 1 (primary key 0)")
+	_, err = root.exec(`UPDATE j SET data = data || ',' WHERE id IN (0, 2)`)
+	requireCode(t, err, codes.InvalidArgument, "invalid JSON in column data")
+	requireSameAsDuckDB(t, root, ref, "SELECT * FROM j")
+
+	ctx := context.Background()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int32}, {Name: "data", Type: arrow.BinaryTypes.String}}, nil)
+	batch := func(rows ...any) arrow.RecordBatch {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer b.Release()
+		for i := 0; i < len(rows); i += 2 {
+			b.Field(0).(*array.Int32Builder).Append(int32(rows[i].(int)))
+			b.Field(1).(*array.StringBuilder).Append(rows[i+1].(string))
+		}
+		return b.NewRecordBatch()
+	}
+	// A prepared INSERT bound to parameter rows.
+	st, err := root.conn.NewStatement()
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.SetSqlQuery("INSERT INTO j VALUES (?, ?)"))
+	require.NoError(t, st.Prepare(ctx))
+	rec := batch(600, `{"ok":true}`, 601, `{"ok":tru}`)
+	require.NoError(t, st.Bind(ctx, rec))
+	rec.Release()
+	_, err = st.ExecuteUpdate(ctx)
+	requireCode(t, err, codes.InvalidArgument, "parameter row 2: invalid JSON in column data of row 1 (primary key 601)")
+
+	// Bulk ingest: rows are numbered over the whole stream.
+	ing, err := root.conn.NewStatement()
+	require.NoError(t, err)
+	defer ing.Close()
+	require.NoError(t, ing.SetOption(adbc.OptionKeyIngestTargetTable, "j"))
+	require.NoError(t, ing.SetOption(adbc.OptionValueIngestTargetDBSchema, "js"))
+	require.NoError(t, ing.SetOption(adbc.OptionKeyIngestMode, adbc.OptionValueIngestModeAppend))
+	b1, b2 := batch(700, `[]`, 701, `{}`), batch(702, `"x"`, 703, `{"a" 1}`)
+	defer b1.Release()
+	defer b2.Release()
+	rdr, err := array.NewRecordReader(schema, []arrow.RecordBatch{b1, b2})
+	require.NoError(t, err)
+	defer rdr.Release()
+	require.NoError(t, ing.BindStream(ctx, rdr))
+	_, err = ing.ExecuteUpdate(ctx)
+	requireCode(t, err, codes.InvalidArgument, "column data of row 4 (primary key 703)")
+
+	// A default that is not JSON is refused when the table is made.
+	_, err = root.exec(`CREATE SHARED TABLE j2 (id INT PRIMARY KEY, data JSON DEFAULT '{bad')`)
+	requireCode(t, err, codes.InvalidArgument, "invalid JSON")
+	_, err = root.exec(`ALTER TABLE j ADD COLUMN more JSON DEFAULT '[1'`)
+	requireCode(t, err, codes.InvalidArgument, "invalid JSON")
 }
