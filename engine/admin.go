@@ -295,6 +295,9 @@ func (e *Engine) createTable(sub subject, st *sqlparse.CreateTable) (*Result, er
 		if strings.HasPrefix(name, "_") && (name == catalog.SeqColumn || name == catalog.DeletedColumn || strings.HasPrefix(name, "__kdb")) {
 			return nil, catalog.Errorf(catalog.KindInvalid, "column name %s is reserved", cd.Name)
 		}
+		if err := e.checkColumnName(cd.Name, cd.Quoted); err != nil {
+			return nil, err
+		}
 		t.NextColumnID++
 		col := catalog.Column{ID: t.NextColumnID, Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull || cd.PrimaryKey, PrimaryKey: cd.PrimaryKey, Default: cd.Default}
 		if err := e.checkDefault(col); err != nil {
@@ -460,6 +463,9 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 		if cd.PrimaryKey {
 			return nil, catalog.Errorf(catalog.KindInvalid, "cannot add a primary key column")
 		}
+		if err := e.checkColumnName(cd.Name, cd.Quoted); err != nil {
+			return nil, err
+		}
 		if cd.NotNull && cd.Default.Kind == catalog.DefaultNone {
 			return nil, catalog.Errorf(catalog.KindInvalid, "a NOT NULL column added to an existing table needs a DEFAULT")
 		}
@@ -502,6 +508,9 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 		i := nt.ColumnIndex(st.Name)
 		if i < 0 {
 			return nil, catalog.Errorf(catalog.KindNotFound, "column %s does not exist in %s", st.Name, t.ID)
+		}
+		if err := e.checkColumnName(st.NewName, st.NewNameQuoted); err != nil {
+			return nil, err
 		}
 		if j := nt.ColumnIndex(st.NewName); j >= 0 && j != i {
 			return nil, catalog.Errorf(catalog.KindAlreadyExists, "column %s already exists in %s", st.NewName, t.ID)

@@ -258,7 +258,7 @@ func ingestTableDef(ref sqlparse.TableRef, schema *arrow.Schema, opts map[string
 		if err != nil {
 			return nil, catalog.Errorf(catalog.KindInvalid, "column %s: %v", f.Name, err)
 		}
-		cd := sqlparse.ColumnDef{Name: strings.ToLower(f.Name), Type: dt, NotNull: !f.Nullable}
+		cd := sqlparse.ColumnDef{Name: strings.ToLower(f.Name), Quoted: true, Type: dt, NotNull: !f.Nullable}
 		if strings.EqualFold(f.Name, pk) {
 			cd.PrimaryKey, cd.NotNull, found = true, true, true
 		}

@@ -195,3 +195,85 @@ func TestJSONColumnsRefuseInvalidJSON(t *testing.T) {
 	_, err = root.exec(`ALTER TABLE j ADD COLUMN more JSON DEFAULT '[1'`)
 	requireCode(t, err, codes.InvalidArgument, "invalid JSON")
 }
+
+// TestKeywordColumnNames: as in DuckDB (and PostgreSQL), a column named by
+// a keyword (order, at, select, …) must be quoted. CREATE and ALTER refuse
+// it unquoted, saying so, rather than making a table whose every query
+// fails; quoted, it works everywhere, as in DuckDB, and a query naming it
+// unquoted fails with advice to quote it.
+func TestKeywordColumnNames(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE kw")
+	root.mustExec("USE kw")
+	for _, col := range []string{"at", "order", "select", "from", "join"} {
+		_, err := root.exec("CREATE SHARED TABLE bad (id INT PRIMARY KEY, " + col + " TEXT)")
+		requireCode(t, err, codes.InvalidArgument, `write it quoted, "`+col+`"`)
+	}
+
+	const ddl = `CREATE TABLE k ("order" INT PRIMARY KEY, "at" TEXT, "select" INT, "from" JSON, time TIME)`
+	root.mustExec(strings.Replace(ddl, "CREATE TABLE", "CREATE SHARED TABLE", 1))
+	ref := newDuckRef(t, ddl)
+	both := func(sql string) {
+		t.Helper()
+		root.mustExec(sql)
+		require.NoError(t, ref.exec(sql), sql)
+	}
+	const all = "SELECT * FROM k"
+	both(`INSERT INTO k VALUES (1, 'a', 10, '{}', '10:00'), (2, 'b', 20, '[1]', NULL)`)
+	both(`INSERT INTO k ("order", "at") VALUES (3, 'c')`)
+	requireSameAsDuckDB(t, root, ref, all)
+	requireSameAsDuckDB(t, root, ref, `SELECT "at", "order" FROM k WHERE "order" = 2`)
+	requireSameAsDuckDB(t, root, ref, `INSERT INTO k ("order", "at", "select") VALUES (4, 'd', 40) RETURNING "order", "at", "select" + 1 AS s`)
+	both(`UPDATE k SET "at" = 'z' WHERE "order" = 1`)
+	both(`UPDATE k SET "select" = "select" + 1 WHERE "order" = 2`)
+	both(`DELETE FROM k WHERE "order" = 3`)
+	requireSameAsDuckDB(t, root, ref, all)
+
+	flush(t, root, "kw.k")
+	both(`INSERT INTO k VALUES (5, 'e', 50, 'null', '11:00')`)
+	flush(t, root, "kw.k")
+	requireSameAsDuckDB(t, root, ref, `SELECT "from", "select" FROM k WHERE "order" = 1`)
+	_, err := root.exec(`INSERT INTO k ("order") VALUES (2)`)
+	requireCode(t, err, codes.AlreadyExists, "duplicate")
+	both(`UPDATE k SET "select" = "select" * 2 WHERE "order" IN (1, 5)`)
+	compact(t, root, "kw.k")
+	requireSameAsDuckDB(t, root, ref, all)
+
+	// A query naming such a column unquoted fails, with advice.
+	_, _, err = root.query(`SELECT at, "order" FROM k`)
+	requireCode(t, err, codes.InvalidArgument, `quoted: write "at"`)
+
+	// ALTER follows the same rule.
+	_, err = root.exec("ALTER TABLE k ADD COLUMN limit INT")
+	requireCode(t, err, codes.InvalidArgument, `write it quoted, "limit"`)
+	_, err = root.exec(`ALTER TABLE k RENAME COLUMN "at" TO where`)
+	requireCode(t, err, codes.InvalidArgument, `write it quoted, "where"`)
+	both(`ALTER TABLE k ADD COLUMN "limit" INT DEFAULT 5`)
+	both(`ALTER TABLE k RENAME COLUMN "at" TO "where"`)
+	requireSameAsDuckDB(t, root, ref, all)
+	requireSameAsDuckDB(t, root, ref, `SELECT "where", "limit" FROM k WHERE "order" = 5`)
+
+	// Bulk ingest creating a table takes keyword column names as given.
+	ctx := context.Background()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "order", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	b.Field(0).(*array.Int64Builder).Append(1)
+	b.Field(1).(*array.StringBuilder).Append("first")
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	ing, err := root.conn.NewStatement()
+	require.NoError(t, err)
+	defer ing.Close()
+	require.NoError(t, ing.SetOption(adbc.OptionKeyIngestTargetTable, "ki"))
+	require.NoError(t, ing.SetOption(adbc.OptionValueIngestTargetDBSchema, "kw"))
+	require.NoError(t, ing.SetOption(adbc.OptionKeyIngestMode, adbc.OptionValueIngestModeCreate))
+	rdr, err := array.NewRecordReader(schema, []arrow.RecordBatch{rec})
+	require.NoError(t, err)
+	defer rdr.Release()
+	require.NoError(t, ing.BindStream(ctx, rdr))
+	_, err = ing.ExecuteUpdate(ctx)
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"first"}}, root.mustQuery(`SELECT "order" FROM ki WHERE id = 1`))
+}
