@@ -61,10 +61,13 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 				return nil, catalog.Errorf(catalog.KindNotFound, "namespace %s does not exist", ns)
 			}
 		}
-		return e.showTables(ns)
+		return e.showTables(sub, ns)
 	case *sqlparse.DescribeTable:
 		t, err := e.describeTarget(sub, st.Table)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkRead(sub, t); err != nil {
 			return nil, err
 		}
 		return describeTable(t)

@@ -277,3 +277,76 @@ func TestKeywordColumnNames(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, [][]string{{"first"}}, root.mustQuery(`SELECT "order" FROM ki WHERE id = 1`))
 }
+
+// objectTables lists "namespace.table" for every table ADBC's GetObjects
+// shows c.
+func objectTables(t *testing.T, c *client) []string {
+	t.Helper()
+	objs, err := c.conn.GetObjects(context.Background(), adbc.ObjectDepthAll, nil, nil, nil, nil, nil)
+	require.NoError(t, err)
+	defer objs.Release()
+	var out []string
+	for objs.Next() {
+		r := objs.RecordBatch()
+		schemas := r.Column(1).(*array.List)
+		st := schemas.ListValues().(*array.Struct)
+		for i := 0; i < r.Column(0).Len(); i++ {
+			start, end := schemas.ValueOffsets(i)
+			for j := int(start); j < int(end); j++ {
+				tables := st.Field(1).(*array.List)
+				tt := tables.ListValues().(*array.Struct)
+				t0, t1 := tables.ValueOffsets(j)
+				for k := int(t0); k < int(t1); k++ {
+					out = append(out, st.Field(0).(*array.String).Value(j)+"."+tt.Field(0).(*array.String).Value(k))
+				}
+			}
+		}
+	}
+	require.NoError(t, objs.Err())
+	return out
+}
+
+// TestMetadataListsOnlyReadableTables: metadata calls (ADBC GetObjects,
+// GetTableSchema, Flight SQL GetTables), SHOW TABLES and DESCRIBE show an
+// account only the tables it may read: a user-role account never learns
+// the names or columns of PRIVATE, RESTRICTED or DBA SHARED tables.
+func TestMetadataListsOnlyReadableTables(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE md")
+	root.mustExec("CREATE SHARED TABLE md.pub (id INT PRIMARY KEY, v TEXT) WITH (ACCESS_LEVEL='PUBLIC')")
+	root.mustExec("CREATE SHARED TABLE md.secret_plans (id INT PRIMARY KEY, v TEXT)") // PRIVATE
+	root.mustExec("CREATE SHARED TABLE md.restricted_t (id INT PRIMARY KEY, v TEXT) WITH (ACCESS_LEVEL='RESTRICTED')")
+	root.mustExec("CREATE SHARED TABLE md.dba_only (id INT PRIMARY KEY, v TEXT) WITH (ACCESS_LEVEL='DBA')")
+	root.mustExec("CREATE USER TABLE md.notes (id INT PRIMARY KEY, body TEXT)")
+	root.mustExec("CREATE STREAM TABLE md.events (id INT, body TEXT) WITH (TTL_SECONDS=60)")
+	alice := newUser(t, ts.addr, root, "alice")
+	root.mustExec("CREATE USER svc WITH PASSWORD 'svc-password' ROLE service")
+	svc := connect(t, ts.addr, "svc", "svc-password")
+
+	userTables := []string{"md.events", "md.notes", "md.pub"}
+	require.ElementsMatch(t, userTables, objectTables(t, alice))
+	require.ElementsMatch(t, append(userTables, "md.restricted_t", "md.secret_plans"), objectTables(t, svc))
+	require.Subset(t, objectTables(t, root), append(userTables, "md.restricted_t", "md.secret_plans", "md.dba_only", "system.users"))
+
+	ctx := context.Background()
+	ns := "md"
+	for _, name := range []string{"secret_plans", "restricted_t", "dba_only"} {
+		_, err := alice.conn.GetTableSchema(ctx, nil, &ns, name)
+		require.Error(t, err, name)
+		require.NotContains(t, err.Error(), "id", name)
+	}
+	sch, err := alice.conn.GetTableSchema(ctx, nil, &ns, "pub")
+	require.NoError(t, err)
+	require.Equal(t, []string{"id", "v"}, fieldNames(sch))
+
+	var names []string
+	for _, r := range alice.mustQuery("SHOW TABLES IN md") {
+		names = append(names, r[0]+"."+r[1])
+	}
+	require.ElementsMatch(t, userTables, names)
+	_, _, err = alice.query("DESCRIBE TABLE md.secret_plans")
+	requireCode(t, err, codes.PermissionDenied, "")
+	require.Len(t, alice.mustQuery("DESCRIBE TABLE md.pub"), 2)
+	require.Len(t, svc.mustQuery("DESCRIBE TABLE md.secret_plans"), 2)
+}
