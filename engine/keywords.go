@@ -39,7 +39,8 @@ func (e *Engine) loadKeywords() error {
 	for _, r := range recs {
 		col := r.Column(0).(*array.String)
 		for i := 0; i < col.Len(); i++ {
-			e.keywords[strings.ToLower(col.Value(i))] = true
+			// Cloned: the batch's memory is DuckDB's.
+			e.keywords[strings.ToLower(strings.Clone(col.Value(i)))] = true
 		}
 	}
 	return nil
