@@ -125,6 +125,25 @@ type Column struct {
 	NotNull    bool
 	PrimaryKey bool
 	Default    Default
+	// Fill, when set, is what the row versions written before the column
+	// existed hold in it: ALTER TABLE ADD COLUMN … DEFAULT gives every
+	// existing row the default, evaluated once, as DuckDB and PostgreSQL
+	// do, without rewriting any stored row.
+	Fill *ColumnFill `json:",omitempty"`
+}
+
+// ColumnFill is the value that rows older than an added column read in it.
+// A row version predates the column when its _seq is below Before (the
+// first _seq drawn after the ALTER); a newer version that has no value in
+// the column holds NULL there.
+type ColumnFill struct {
+	Before int64
+	// SQL is the value as a DuckDB constant expression of the column's
+	// DuckDB type (what segments written without the column read).
+	SQL string
+	// Value is the value in the hot tier's value encoding of a column of
+	// this type (hotstore's value layout, without the column tag).
+	Value []byte
 }
 
 // Names of the system columns every row carries.

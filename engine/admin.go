@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
 	"github.com/kalamdb/kalamdb-go/catalog"
 	"github.com/kalamdb/kalamdb-go/engine/duck"
 	"github.com/kalamdb/kalamdb-go/engine/sqlparse"
@@ -58,10 +61,13 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 				return nil, catalog.Errorf(catalog.KindNotFound, "namespace %s does not exist", ns)
 			}
 		}
-		return e.showTables(ns)
+		return e.showTables(sub, ns)
 	case *sqlparse.DescribeTable:
 		t, err := e.describeTarget(sub, st.Table)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkRead(sub, t); err != nil {
 			return nil, err
 		}
 		return describeTable(t)
@@ -294,6 +300,9 @@ func (e *Engine) createTable(sub subject, st *sqlparse.CreateTable) (*Result, er
 		if strings.HasPrefix(name, "_") && (name == catalog.SeqColumn || name == catalog.DeletedColumn || strings.HasPrefix(name, "__kdb")) {
 			return nil, catalog.Errorf(catalog.KindInvalid, "column name %s is reserved", cd.Name)
 		}
+		if err := e.checkColumnName(cd.Name, cd.Quoted); err != nil {
+			return nil, err
+		}
 		t.NextColumnID++
 		col := catalog.Column{ID: t.NextColumnID, Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull || cd.PrimaryKey, PrimaryKey: cd.PrimaryKey, Default: cd.Default}
 		if err := e.checkDefault(col); err != nil {
@@ -417,6 +426,23 @@ func (e *Engine) checkDefault(c catalog.Column) error {
 		if err != nil {
 			return catalog.Errorf(catalog.KindInvalid, "default %s does not fit column %s %s: %v", c.Default.Literal, c.Name, c.Type, err)
 		}
+		if k == catalog.TypeJSON || k == catalog.TypeUUID {
+			// Text an INSERT would refuse (checkConstraints).
+			arr, err := e.evalConstant(c, fmt.Sprintf("CAST(%s AS %s)", c.Default.Literal, c.Type.DuckDBType()))
+			if err != nil {
+				return err
+			}
+			nullable := c
+			nullable.NotNull = false
+			one := (&catalog.TableDef{Columns: []catalog.Column{nullable}}).Seal()
+			rec := array.NewRecordBatch(one.UserSchema(), []arrow.Array{arr}, 1)
+			err = checkConstraints(one, rec)
+			rec.Release()
+			arr.Release()
+			if err != nil {
+				return catalog.Errorf(catalog.KindInvalid, "default %s of column %s: %v", c.Default.Literal, c.Name, err)
+			}
+		}
 	}
 	return nil
 }
@@ -442,14 +468,24 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 		if cd.PrimaryKey {
 			return nil, catalog.Errorf(catalog.KindInvalid, "cannot add a primary key column")
 		}
+		if err := e.checkColumnName(cd.Name, cd.Quoted); err != nil {
+			return nil, err
+		}
 		if cd.NotNull && cd.Default.Kind == catalog.DefaultNone {
 			return nil, catalog.Errorf(catalog.KindInvalid, "a NOT NULL column added to an existing table needs a DEFAULT")
 		}
 		nt.NextColumnID++
-		col := catalog.Column{ID: nt.NextColumnID, Name: cd.Name, Type: cd.Type, NotNull: false, Default: cd.Default}
+		col := catalog.Column{ID: nt.NextColumnID, Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull, Default: cd.Default}
 		if err := e.checkDefault(col); err != nil {
 			return nil, err
 		}
+		// Drawn before the new definition is published: every row
+		// version written with it has a higher _seq.
+		fill, err := e.columnFill(col, nt.UpdatedAt, e.seq.Next())
+		if err != nil {
+			return nil, err
+		}
+		col.Fill = fill
 		nt.Columns = append(nt.Columns, col)
 		msg = fmt.Sprintf("Column %s added to %s", cd.Name, t.ID)
 	case sqlparse.AlterDropColumn:
@@ -478,6 +514,9 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 		if i < 0 {
 			return nil, catalog.Errorf(catalog.KindNotFound, "column %s does not exist in %s", st.Name, t.ID)
 		}
+		if err := e.checkColumnName(st.NewName, st.NewNameQuoted); err != nil {
+			return nil, err
+		}
 		if j := nt.ColumnIndex(st.NewName); j >= 0 && j != i {
 			return nil, catalog.Errorf(catalog.KindAlreadyExists, "column %s already exists in %s", st.NewName, t.ID)
 		}
@@ -496,6 +535,8 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 	if err := e.reg.replaceTable(nt); err != nil {
 		return nil, err
 	}
+	// Cached hot relations have the old columns.
+	e.dropTableCache(t.StoreID)
 	return messageResult(msg), nil
 }
 

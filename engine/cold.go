@@ -546,7 +546,7 @@ func (e *Engine) segmentRelation(t *catalog.TableDef, segs []coldstore.Segment, 
 			}
 			switch src := g.src[i]; {
 			case src == "":
-				fmt.Fprintf(&b, "CAST(NULL AS %s) AS %s", c.Type.DuckDBType(), duck.QuoteIdent(c.Name))
+				b.WriteString(fillColumnSQL(c) + " AS " + duck.QuoteIdent(c.Name))
 			case src == c.Name:
 				b.WriteString(duck.QuoteIdent(c.Name))
 			default:

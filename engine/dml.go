@@ -508,7 +508,8 @@ func appendNow(b array.Builder, now time.Time) error {
 	return nil
 }
 
-// checkConstraints enforces NOT NULL (and the primary key) and UUID format.
+// checkConstraints enforces NOT NULL (and the primary key), UUID format
+// and JSON syntax.
 func checkConstraints(t *catalog.TableDef, rec arrow.RecordBatch) error {
 	for i, c := range t.Columns {
 		col := rec.Column(i)
@@ -524,7 +525,7 @@ func checkConstraints(t *catalog.TableDef, rec arrow.RecordBatch) error {
 			}
 		}
 	}
-	return nil
+	return checkJSON(t, rec)
 }
 
 // keyArray builds an array of primary-key values from constant text; ok is

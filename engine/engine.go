@@ -124,6 +124,9 @@ type Engine struct {
 	db    *duck.DB
 	seq   *idgen.Snowflake
 	plans *planCache
+	// keywords are DuckDB's keywords that cannot be unquoted column names
+	// (set once by Open).
+	keywords map[string]bool
 
 	idle chan *duck.Conn
 
@@ -175,6 +178,10 @@ func Open(hot HotStore, users Users, cold ColdStore, jobsMgr Jobs, opts Options)
 	e.hotCache = newHotCache()
 	e.folds = newFolds()
 	e.started = opts.Now().UTC()
+	if err := e.loadKeywords(); err != nil {
+		_ = e.Close()
+		return nil, err
+	}
 	return e, nil
 }
 

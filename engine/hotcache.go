@@ -35,9 +35,12 @@ type hotCache struct {
 type hotEntry struct {
 	name    string
 	version uint64
-	refs    int
-	doomed  bool
-	stats   hotStats
+	// tableVersion is the version of the table definition the rows were
+	// decoded with (ALTER TABLE changes the columns).
+	tableVersion int
+	refs         int
+	doomed       bool
+	stats        hotStats
 }
 
 // hotStats describe a partition's hot versions (for choosing a merge).
@@ -113,7 +116,7 @@ func (e *Engine) hotVersions(ctx context.Context, c *duck.Conn, t *catalog.Table
 	}
 	e.hotCache.mu.Lock()
 	version := e.hotCache.versions[k]
-	if en, ok := e.hotCache.entries[k]; ok && en.version == version && min > 0 {
+	if en, ok := e.hotCache.entries[k]; ok && en.version == version && en.tableVersion == t.Version && min > 0 {
 		en.refs++
 		e.hotCache.mu.Unlock()
 		return "memory.main." + duck.QuoteIdent(en.name), en.stats, e.unrefHot(en), nil
@@ -184,7 +187,7 @@ func (e *Engine) hotVersions(ctx context.Context, c *duck.Conn, t *catalog.Table
 		e.hotCache.mu.Unlock()
 		return target, st, func() {}, nil
 	}
-	en := &hotEntry{name: name, version: version, refs: 1, stats: st}
+	en := &hotEntry{name: name, version: version, tableVersion: t.Version, refs: 1, stats: st}
 	var dropOld string
 	if e.hotCache.versions[k] != version {
 		en.doomed = true // written meanwhile: use once, do not keep

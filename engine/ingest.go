@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -100,6 +101,10 @@ func (e *Engine) Ingest(ctx context.Context, s *Session, req IngestRequest, sche
 		}
 		n, err := e.ingestBatch(ctx, sub, t, rec)
 		if err != nil {
+			// Rows are numbered over the whole stream.
+			if je := (*JSONError)(nil); errors.As(err, &je) {
+				je.Row += total
+			}
 			return total, err
 		}
 		total += n
@@ -253,7 +258,7 @@ func ingestTableDef(ref sqlparse.TableRef, schema *arrow.Schema, opts map[string
 		if err != nil {
 			return nil, catalog.Errorf(catalog.KindInvalid, "column %s: %v", f.Name, err)
 		}
-		cd := sqlparse.ColumnDef{Name: strings.ToLower(f.Name), Type: dt, NotNull: !f.Nullable}
+		cd := sqlparse.ColumnDef{Name: strings.ToLower(f.Name), Quoted: true, Type: dt, NotNull: !f.Nullable}
 		if strings.EqualFold(f.Name, pk) {
 			cd.PrimaryKey, cd.NotNull, found = true, true, true
 		}

@@ -8,8 +8,9 @@ import (
 	"github.com/kalamdb/kalamdb-go/catalog"
 )
 
-// Namespaces lists the namespaces a session may see: every namespace, and
-// system for dba and system roles.
+// Namespaces lists the namespaces a session may see: every namespace (any
+// role may create USER tables in one, and SHOW NAMESPACES lists them all),
+// and system for dba and system roles.
 func (e *Engine) Namespaces(s *Session) []catalog.NamespaceID {
 	var out []catalog.NamespaceID
 	for _, ns := range e.reg.namespaces() {
@@ -22,10 +23,19 @@ func (e *Engine) Namespaces(s *Session) []catalog.NamespaceID {
 	return out
 }
 
-// Tables lists the tables a session may see (system tables for dba and
-// system roles), sorted by namespace and name.
+// Tables lists the tables a session may read, sorted by namespace and
+// name: every USER and STREAM table (each scoped to the caller's rows), the
+// SHARED tables its role may read by their access level (checkRead), and
+// the system tables for dba and system roles. Tables it may not read are
+// not listed at all, so that metadata calls never show their names.
 func (e *Engine) Tables(s *Session) []*catalog.TableDef {
-	out := e.reg.tables("")
+	sub := subject{user: s.User, role: s.Role, actor: s.User}
+	var out []*catalog.TableDef
+	for _, t := range e.reg.tables("") {
+		if checkRead(sub, t) == nil {
+			out = append(out, t)
+		}
+	}
 	if s.Role.AtLeast(catalog.RoleDBA) {
 		names := make([]string, 0, len(systemTables))
 		for n := range systemTables {

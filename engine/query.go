@@ -147,6 +147,9 @@ func (e *Engine) scope(ctx context.Context, c *duck.Conn, sub subject, sql strin
 	}
 	sc := &scoper{ctx: ctx, e: e, sub: sub, overrides: overrides, full: map[catalog.TableID]*tableLoad{}, token: randomToken()}
 	if err := sc.rewrite(tree); err != nil {
+		if isErr, _ := tree["error"].(bool); isErr {
+			err = e.keywordHint(sub, sql, err)
+		}
 		return nil, err
 	}
 	if projSQL, refs := sc.projections(); len(refs) > 0 {

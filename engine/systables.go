@@ -139,7 +139,7 @@ func (e *Engine) systemRows(name catalog.TableName, sub subject) (arrow.RecordBa
 			rb.add(string(ns.ID), string(ns.ID), ns.CreatedAt, jsonText(ns.Options), counts[ns.ID])
 		}
 	case "tables":
-		e.tableRows(rb, "")
+		e.tableRows(rb, "", sub)
 	case "jobs":
 		if e.jobs != nil {
 			for _, j := range e.jobs.List() {
@@ -189,8 +189,13 @@ func (e *Engine) systemRows(name catalog.TableName, sub subject) (arrow.RecordBa
 	return rb.record(), nil
 }
 
-func (e *Engine) tableRows(rb *rowsBuilder, ns catalog.NamespaceID) {
+// tableRows adds the rows of ns's tables (all namespaces for "") that
+// sub may read.
+func (e *Engine) tableRows(rb *rowsBuilder, ns catalog.NamespaceID, sub subject) {
 	for _, t := range e.reg.tables(ns) {
+		if checkRead(sub, t) != nil {
+			continue
+		}
 		rb.add(string(t.ID.Namespace), string(t.ID.Name), t.Type.String(), t.StorageID, t.Version,
 			jsonText(t.Options), t.CreatedAt, t.UpdatedAt)
 	}
@@ -204,7 +209,8 @@ func (e *Engine) showNamespaces() (*Result, error) {
 	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
 }
 
-func (e *Engine) showTables(ns catalog.NamespaceID) (*Result, error) {
+// showTables lists ns's tables that sub may read (see Engine.Tables).
+func (e *Engine) showTables(sub subject, ns catalog.NamespaceID) (*Result, error) {
 	st := systemTables["tables"]
 	rb := newRowsBuilder(st.schema)
 	if ns == catalog.SystemNamespace {
@@ -217,7 +223,7 @@ func (e *Engine) showTables(ns catalog.NamespaceID) (*Result, error) {
 			rb.add(string(catalog.SystemNamespace), n, catalog.TableSystem.String(), nil, 1, "{}", nil, nil)
 		}
 	} else {
-		e.tableRows(rb, ns)
+		e.tableRows(rb, ns, sub)
 	}
 	rec := rb.record()
 	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil

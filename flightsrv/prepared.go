@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -184,9 +185,13 @@ func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql
 		return 0, err
 	}
 	var total int64
-	for _, params := range rows {
+	for i, params := range rows {
 		res, err := s.exec.ExecuteTx(ctx, sess, tx, p.sql, params...)
 		if err != nil {
+			// Name the failing parameter row (those before it are done).
+			if ce := (*catalog.Error)(nil); len(rows) > 1 && errors.As(err, &ce) {
+				err = catalog.WrapKind(ce.Kind, err, "parameter row %d", i+1)
+			}
 			return total, statusError(err)
 		}
 		res.Close()

@@ -37,6 +37,10 @@ type outCol struct {
 	nulls int
 	// dataHint is the string data size of the previous batch.
 	dataHint int
+	// fill is the value that row versions with _seq below fillBefore read
+	// when they have none (catalog.ColumnFill); nil for NULL.
+	fill       []byte
+	fillBefore int64
 }
 
 // rowDecoder decodes stored values into Arrow batches with the schema
@@ -101,6 +105,12 @@ func newRowDecoder(t *catalog.TableDef, schema *arrow.Schema, alloc memory.Alloc
 			return nil, catalog.Errorf(catalog.KindInvalid, "hotstore: column %s: unsupported type %s", t.Columns[i].Name, dt)
 		}
 		d.cols[i] = outCol{name: t.Columns[i].Name, dtype: dt, wire: wireOf(k), isBool: k == kBool}
+		if f := t.Columns[i].Fill; f != nil && len(f.Value) > 0 {
+			if p := skipValue(f.Value, 0, d.cols[i].wire); p != len(f.Value) {
+				return nil, errCorrupt("hotstore: column %s: bad fill value", t.Columns[i].Name)
+			}
+			d.cols[i].fill, d.cols[i].fillBefore = f.Value, f.Before
+		}
 	}
 	d.seq = outCol{name: catalog.SeqColumn, dtype: arrow.PrimitiveTypes.Int64, wire: wire8}
 	if !d.monotonic {
@@ -178,6 +188,18 @@ func (c *outCol) appendNull(row int) {
 	case wire16:
 		c.u64[2*row], c.u64[2*row+1] = 0, 0
 	}
+}
+
+// appendAbsent appends the value of a row version of the given _seq that
+// stores none in this column: the fill for versions older than the
+// column, else NULL.
+func (c *outCol) appendAbsent(row int, seq int64) {
+	if c.fill != nil && seq < c.fillBefore {
+		// Checked in newRowDecoder: the fill is one whole value.
+		_, _ = c.appendValue(row, c.fill, 0, c.wire)
+		return
+	}
+	c.appendNull(row)
 }
 
 // appendValue decodes the value of wire type wt at v[p:] into row and
@@ -371,8 +393,9 @@ func (d *rowDecoder) decode(v []byte) (bool, error) {
 	if p < 0 {
 		return false, errCorrupt("hotstore: bad column count")
 	}
+	seq := int64(binary.LittleEndian.Uint64(v[1:9]))
 	if !d.monotonic {
-		if err := d.decodeGeneric(row, v, p, n); err != nil {
+		if err := d.decodeGeneric(row, v, p, n, seq); err != nil {
 			return false, err
 		}
 	} else {
@@ -395,7 +418,7 @@ func (d *rowDecoder) decode(v []byte) (bool, error) {
 				continue
 			}
 			for ; next < pos; next++ {
-				cols[next].appendNull(row)
+				cols[next].appendAbsent(row, seq)
 			}
 			var err error
 			if p, err = cols[pos].appendValue(row, v, p, wt); err != nil {
@@ -404,17 +427,17 @@ func (d *rowDecoder) decode(v []byte) (bool, error) {
 			next = pos + 1
 		}
 		for ; next < len(cols); next++ {
-			cols[next].appendNull(row)
+			cols[next].appendAbsent(row, seq)
 		}
 	}
-	d.seq.u64[row] = binary.LittleEndian.Uint64(v[1:9])
+	d.seq.u64[row] = uint64(seq)
 	d.rows++
 	return true, nil
 }
 
 // decodeGeneric handles table definitions whose column IDs are not in
 // position order: it first locates every column, then appends in order.
-func (d *rowDecoder) decodeGeneric(row int, v []byte, p int, n uint64) error {
+func (d *rowDecoder) decodeGeneric(row int, v []byte, p int, n uint64, seq int64) error {
 	for i := range d.offsets {
 		d.offsets[i] = -1
 	}
@@ -435,7 +458,7 @@ func (d *rowDecoder) decodeGeneric(row int, v []byte, p int, n uint64) error {
 	}
 	for i := range d.cols {
 		if d.offsets[i] < 0 {
-			d.cols[i].appendNull(row)
+			d.cols[i].appendAbsent(row, seq)
 			continue
 		}
 		if _, err := d.cols[i].appendValue(row, v, int(d.offsets[i]), d.wires[i]); err != nil {

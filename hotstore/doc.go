@@ -66,8 +66,10 @@
 // Decoding maps each column ID to its current position in
 // catalog.TableDef.Columns: IDs absent from the current definition
 // (dropped columns) are skipped, and columns of the definition absent from
-// the value (added columns, NULLs) decode as NULL. ALTER TABLE ADD, DROP
-// and RENAME COLUMN therefore never rewrite stored rows.
+// the value (added columns, NULLs) decode as NULL, except that a column
+// added with a default (catalog.Column.Fill) decodes as that default in row
+// versions whose _seq predates the column. ALTER TABLE ADD, DROP and RENAME
+// COLUMN therefore never rewrite stored rows.
 //
 // # Consistency
 //

@@ -156,6 +156,53 @@ type encCol struct {
 	t64  []arrow.Time64
 }
 
+// init sets up the column's typed view of arr.
+func (c *encCol) init(arr arrow.Array) {
+	c.kind, _ = kindOf(arr.DataType())
+	c.arr = arr
+	switch a := arr.(type) {
+	case *array.Boolean:
+		c.b = a
+	case *array.Int16:
+		c.i16 = a.Int16Values()
+	case *array.Int32:
+		c.i32 = a.Int32Values()
+	case *array.Int64:
+		c.i64 = a.Int64Values()
+	case *array.Float32:
+		c.f32 = a.Float32Values()
+	case *array.Float64:
+		c.f64 = a.Float64Values()
+	case *array.Decimal128:
+		c.dec = a
+	case *array.String:
+		c.str = a
+	case *array.Binary:
+		c.bin = a
+	case *array.Timestamp:
+		c.ts = a.TimestampValues()
+	case *array.Date32:
+		c.d32 = a.Date32Values()
+	case *array.Time64:
+		c.t64 = a.Time64Values()
+	}
+}
+
+// EncodeValue returns the stored encoding of the non-null value a[i], as
+// the value layout holds a column's value after its tag (see the package
+// documentation). catalog.ColumnFill.Value holds such an encoding.
+func EncodeValue(a arrow.Array, i int) ([]byte, error) {
+	if _, ok := kindOf(a.DataType()); !ok {
+		return nil, catalog.Errorf(catalog.KindInvalid, "hotstore: unsupported type %s", a.DataType())
+	}
+	if i < 0 || i >= a.Len() || a.IsNull(i) {
+		return nil, catalog.Errorf(catalog.KindInvalid, "hotstore: no value to encode at %d", i)
+	}
+	var c encCol
+	c.init(a)
+	return c.appendValue(nil, i), nil
+}
+
 // rowEncoder encodes the rows of one record batch into value bytes.
 type rowEncoder struct {
 	cols    []encCol // ascending column ID
@@ -182,39 +229,11 @@ func newRowEncoder(t *catalog.TableDef, rec arrow.RecordBatch) *rowEncoder {
 	e := &rowEncoder{cols: make([]encCol, len(order)), noNulls: true}
 	for j, pos := range order {
 		arr := rec.Column(pos)
-		k, _ := kindOf(arr.DataType())
 		c := &e.cols[j]
-		c.kind = k
-		c.arr = arr
-		c.tag = binary.AppendUvarint(nil, uint64(t.Columns[pos].ID)<<3|uint64(wireOf(k)))
+		c.init(arr)
+		c.tag = binary.AppendUvarint(nil, uint64(t.Columns[pos].ID)<<3|uint64(wireOf(c.kind)))
 		if arr.NullN() > 0 {
 			e.noNulls = false
-		}
-		switch a := arr.(type) {
-		case *array.Boolean:
-			c.b = a
-		case *array.Int16:
-			c.i16 = a.Int16Values()
-		case *array.Int32:
-			c.i32 = a.Int32Values()
-		case *array.Int64:
-			c.i64 = a.Int64Values()
-		case *array.Float32:
-			c.f32 = a.Float32Values()
-		case *array.Float64:
-			c.f64 = a.Float64Values()
-		case *array.Decimal128:
-			c.dec = a
-		case *array.String:
-			c.str = a
-		case *array.Binary:
-			c.bin = a
-		case *array.Timestamp:
-			c.ts = a.TimestampValues()
-		case *array.Date32:
-			c.d32 = a.Date32Values()
-		case *array.Time64:
-			c.t64 = a.Time64Values()
 		}
 	}
 	return e
@@ -251,42 +270,48 @@ func (e *rowEncoder) encode(dst []byte, i int, seq int64) []byte {
 			continue
 		}
 		dst = append(dst, c.tag...)
-		switch c.kind {
-		case kBool:
-			if c.b.Value(i) {
-				dst = append(dst, 1)
-			} else {
-				dst = append(dst, 0)
-			}
-		case kInt16:
-			dst = binary.LittleEndian.AppendUint16(dst, uint16(c.i16[i]))
-		case kInt32:
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(c.i32[i]))
-		case kInt64:
-			dst = binary.LittleEndian.AppendUint64(dst, uint64(c.i64[i]))
-		case kFloat32:
-			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(c.f32[i]))
-		case kFloat64:
-			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(c.f64[i]))
-		case kDecimal:
-			v := c.dec.Value(i)
-			dst = binary.LittleEndian.AppendUint64(dst, v.LowBits())
-			dst = binary.LittleEndian.AppendUint64(dst, uint64(v.HighBits()))
-		case kString:
-			s := c.str.Value(i)
-			dst = binary.AppendUvarint(dst, uint64(len(s)))
-			dst = append(dst, s...)
-		case kBinary:
-			s := c.bin.Value(i)
-			dst = binary.AppendUvarint(dst, uint64(len(s)))
-			dst = append(dst, s...)
-		case kTimestamp:
-			dst = binary.LittleEndian.AppendUint64(dst, uint64(c.ts[i]))
-		case kDate32:
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(c.d32[i]))
-		case kTime64:
-			dst = binary.LittleEndian.AppendUint64(dst, uint64(c.t64[i]))
+		dst = c.appendValue(dst, i)
+	}
+	return dst
+}
+
+// appendValue appends the encoding of the non-null value at row i.
+func (c *encCol) appendValue(dst []byte, i int) []byte {
+	switch c.kind {
+	case kBool:
+		if c.b.Value(i) {
+			dst = append(dst, 1)
+		} else {
+			dst = append(dst, 0)
 		}
+	case kInt16:
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(c.i16[i]))
+	case kInt32:
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(c.i32[i]))
+	case kInt64:
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(c.i64[i]))
+	case kFloat32:
+		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(c.f32[i]))
+	case kFloat64:
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(c.f64[i]))
+	case kDecimal:
+		v := c.dec.Value(i)
+		dst = binary.LittleEndian.AppendUint64(dst, v.LowBits())
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(v.HighBits()))
+	case kString:
+		s := c.str.Value(i)
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	case kBinary:
+		s := c.bin.Value(i)
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	case kTimestamp:
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(c.ts[i]))
+	case kDate32:
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(c.d32[i]))
+	case kTime64:
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(c.t64[i]))
 	}
 	return dst
 }

@@ -313,7 +313,7 @@ func TestFlushKeepsEveryType(t *testing.T) {
 	root := connect(t, ts.addr, "root", testRootPassword)
 	root.mustExec("CREATE NAMESPACE ty")
 	root.mustExec(`CREATE SHARED TABLE ty.all (id BIGINT PRIMARY KEY, b BOOLEAN, s SMALLINT, i INT, f FLOAT, d DOUBLE,
-		dec DECIMAL(12,3), dec38 DECIMAL(38,10), t TEXT, by BYTES, j JSON, ts TIMESTAMP, dt DATE, tm TIME, u UUID)`)
+		dec DECIMAL(12,3), dec38 DECIMAL(38,10), t TEXT, "by" BYTES, j JSON, ts TIMESTAMP, dt DATE, tm TIME, u UUID)`)
 	root.mustExec(`INSERT INTO ty.all VALUES (1, true, 7, 42, 1.5, 2.25, 123.456, 1234567890.0123456789, 'text', '\xCA\xFE'::BLOB,
 		'{"k":[1]}', TIMESTAMP '2024-02-03 04:05:06.789012', DATE '2024-02-29', TIME '23:59:58.5', '0190f3c2-8a47-7d3e-9a5b-1c2d3e4f5a6b'),
 		(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)

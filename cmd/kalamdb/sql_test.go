@@ -401,7 +401,7 @@ func TestPointQueryMatchesDuckDB(t *testing.T) {
 	ts := startServer(t, t.TempDir())
 	root := connect(t, ts.addr, "root", testRootPassword)
 	root.mustExec("CREATE NAMESPACE pq")
-	root.mustExec(`CREATE USER TABLE pq.t (id BIGINT PRIMARY KEY, name TEXT NOT NULL, amount DECIMAL(12,2), at TIMESTAMP, d DATE, b BYTES, ok BOOLEAN, f FLOAT)`)
+	root.mustExec(`CREATE USER TABLE pq.t (id BIGINT PRIMARY KEY, name TEXT NOT NULL, amount DECIMAL(12,2), "at" TIMESTAMP, d DATE, b BYTES, ok BOOLEAN, f FLOAT)`)
 	root.mustExec(`CREATE USER TABLE pq.s (k TEXT PRIMARY KEY, v INT)`)
 	root.mustExec(`INSERT INTO pq.t VALUES (7, 'seven', 7.25, TIMESTAMP '2024-05-06 07:08:09', DATE '2024-05-06', '\x01\x02'::BLOB, true, 0.5), (8, 'eight', NULL, NULL, NULL, NULL, NULL, NULL)`)
 	root.mustExec(`INSERT INTO pq.s VALUES ('a', 1), ('it''s', 2)`)

@@ -61,7 +61,9 @@ type ShowStats struct {
 // ColumnDef is a column definition of CREATE TABLE or ALTER TABLE ... ADD.
 type ColumnDef struct {
 	Name string
-	Type catalog.DataType
+	// Quoted says the name was written as a quoted identifier.
+	Quoted bool
+	Type   catalog.DataType
 	// NotNull is also set for PRIMARY KEY columns.
 	NotNull    bool
 	PrimaryKey bool
@@ -134,8 +136,10 @@ type AlterTable struct {
 	Column ColumnDef
 	// Name is the column dropped or renamed.
 	Name string
-	// NewName is the new name of AlterRenameColumn.
-	NewName string
+	// NewName is the new name of AlterRenameColumn; NewNameQuoted says it
+	// was written as a quoted identifier.
+	NewName       string
+	NewNameQuoted bool
 	// AccessLevel is the level of AlterSetAccessLevel.
 	AccessLevel catalog.AccessLevel
 }

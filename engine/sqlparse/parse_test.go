@@ -105,7 +105,7 @@ func TestParseStatements(t *testing.T) {
 			IfNotExists: true,
 			Columns: []ColumnDef{
 				{Name: "id", Type: bigint, PrimaryKey: true, NotNull: true, Default: snow},
-				{Name: "Body", Type: text},
+				{Name: "Body", Quoted: true, Type: text},
 				{Name: "price", Type: catalog.DataType{Kind: catalog.TypeDecimal, Precision: 10, Scale: 2}, Default: lit("-1.5")},
 				{Name: "ratio", Type: catalog.DataType{Kind: catalog.TypeDouble}, Default: lit("0")},
 				{Name: "ok", Type: catalog.DataType{Kind: catalog.TypeBoolean}, Default: lit("TRUE")},

@@ -769,6 +769,7 @@ var constraintKws = []string{"NOT", "NULL", "PRIMARY", "DEFAULT", "UNIQUE", "AUT
 func (p *parser) columnDef() (ColumnDef, error) {
 	var c ColumnDef
 	var err error
+	c.Quoted = p.peek().kind == tokQuoted
 	if c.Name, err = p.column(); err != nil {
 		return c, err
 	}
@@ -968,6 +969,7 @@ func (p *parser) alterTable() (Statement, error) {
 		if err := p.expectKw("TO"); err != nil {
 			return nil, err
 		}
+		at.NewNameQuoted = p.peek().kind == tokQuoted
 		if at.NewName, err = p.column(); err != nil {
 			return nil, err
 		}
