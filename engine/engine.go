@@ -256,7 +256,9 @@ func (e *Engine) ExecuteTx(ctx context.Context, s *Session, flightTx *Tx, sql st
 		defer func() {
 			switch {
 			case err != nil:
-				tx.abort(err)
+				if abortsTransaction(err) {
+					tx.abort(err)
+				}
 			case res != nil:
 				res.tx = tx
 			}

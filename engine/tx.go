@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -105,6 +106,25 @@ func (tx *Tx) Abort(cause error) { tx.abort(cause) }
 
 // abort marks the transaction aborted by the error of one of its
 // statements; the first cause is kept.
+// abortsTransaction reports whether a statement's error aborts the
+// transaction it ran in. As in DuckDB, an error raised while the statement
+// executes does (a constraint violation, a failed conversion, a conflict);
+// one raised before it runs does not (a syntax, binder or catalog error, a
+// table that does not exist, a permission refusal): it changed nothing.
+func abortsTransaction(err error) bool {
+	var ce *catalog.Error
+	if errors.As(err, &ce) && (ce.Kind == catalog.KindNotFound || ce.Kind == catalog.KindPermission) {
+		return false
+	}
+	msg := err.Error()
+	for _, p := range []string{"Parser Error", "Binder Error", "Catalog Error", "syntax error"} {
+		if strings.HasPrefix(msg, p) || strings.Contains(msg, ": "+p) {
+			return false
+		}
+	}
+	return true
+}
+
 func (tx *Tx) abort(cause error) {
 	tx.aborted.CompareAndSwap(nil, &cause)
 }

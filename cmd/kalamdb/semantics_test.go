@@ -380,3 +380,33 @@ func testReadStatementsKeepTheWall(t *testing.T, bob asUser) {
 	}
 	require.Equal(t, [][]string{{"NULL"}}, bob.mustQuery(t, "SELECT current_schema()"), "no DuckDB schema shows")
 }
+
+// TestPrepareErrorsKeepTransaction: as in DuckDB, a statement that fails
+// before it runs (syntax, binder and catalog errors) leaves the transaction
+// usable, and COMMIT applies the rest; one failing as it runs aborts it.
+func TestPrepareErrorsKeepTransaction(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE pk")
+	root.mustExec("CREATE SHARED TABLE pk.t (id INT PRIMARY KEY)")
+	ref := newDuckRef(t, "CREATE SCHEMA pk", "CREATE TABLE pk.t (id INTEGER PRIMARY KEY)")
+	script := []string{
+		"BEGIN",
+		"INSERT INTO pk.t VALUES (1)",
+		"SELECT nosuch FROM pk.t", // binder error
+		"SELEC 1",                 // parser error
+		"SELECT * FROM pk.nosuch", // catalog error
+		"SELECT nosuchfn(1)",      // catalog error
+		"INSERT INTO pk.t VALUES (2)",
+		"COMMIT",
+	}
+	for _, s := range script {
+		refErr := ref.exec(s)
+		_, err := root.exec(s)
+		require.Equal(t, refErr != nil, err != nil, "%s: server %v, DuckDB %v", s, err, refErr)
+	}
+	_, want, err := ref.query("SELECT id FROM pk.t ORDER BY id")
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"1"}, {"2"}}, want)
+	require.Equal(t, want, root.mustQuery("SELECT id FROM pk.t ORDER BY id"))
+}
