@@ -250,6 +250,11 @@ func compare(st *step, ref, srv outcome) *difference {
 		return nil // both fail: messages and codes are the server's own
 	case ref.err != nil:
 		return &difference{"DuckDB fails, the server does not", fmt.Sprintf("DuckDB: %v\nserver: %s", ref.err, srv.summary()), errorClass(ref.err)}
+	case orderDependentOverflow(st.sql, ref.err) || orderDependentOverflow(st.sql, srv.err):
+		// DuckDB sums DECIMAL(38, s) in a HUGEINT: whether a running
+		// total overflows depends on the order of the rows, which the
+		// server's tiers change. DuckDB itself answers either way.
+		return nil
 	case srv.err != nil && isCommit(st.sql) && strings.Contains(srv.err.Error(), "nothing was committed"):
 		// COMMIT of a transaction a failed statement aborted: DuckDB
 		// answers it as a success and rolls back; the server rolls back
@@ -397,4 +402,14 @@ func TestCell(t *testing.T) {
 func isCommit(sql string) bool {
 	w := strings.ToUpper(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(sql), ";")))
 	return w == "COMMIT" || w == "END" || w == "COMMIT TRANSACTION" || w == "END TRANSACTION"
+}
+
+// orderDependentOverflow reports an overflow of a sum or average's running
+// total, which depends on the order rows arrive in.
+func orderDependentOverflow(sql string, err error) bool {
+	if err == nil || !strings.Contains(err.Error(), "Overflow in HUGEINT addition") {
+		return false
+	}
+	low := strings.ToLower(sql)
+	return strings.Contains(low, "sum(") || strings.Contains(low, "avg(")
 }
