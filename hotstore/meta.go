@@ -3,6 +3,7 @@ package hotstore
 import (
 	"bytes"
 	"context"
+	"io"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -21,19 +22,7 @@ func (s *Store) MetaGet(key []byte) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	defer s.release()
-	v, closer, err := s.db.Get(metaKey(key))
-	if err == pebble.ErrNotFound {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, wrapStorage(err, "meta get")
-	}
-	out := bytes.Clone(v)
-	if out == nil {
-		out = []byte{}
-	}
-	closer.Close()
-	return out, true, nil
+	return metaGet(s.db, key)
 }
 
 // MetaGetAt is MetaGet as the transaction of ctx sees it: in its snapshot
@@ -42,10 +31,10 @@ func (s *Store) MetaGet(key []byte) ([]byte, bool, error) {
 // is MetaGet.
 func (s *Store) MetaGetAt(ctx context.Context, key []byte) ([]byte, bool, error) {
 	tx, err := s.txFrom(ctx)
-	if err != nil || tx == nil {
-		if err != nil {
-			return nil, false, err
-		}
+	if err != nil {
+		return nil, false, err
+	}
+	if tx == nil {
 		return s.MetaGet(key)
 	}
 	if err := s.acquire(); err != nil {
@@ -56,18 +45,25 @@ func (s *Store) MetaGetAt(ctx context.Context, key []byte) ([]byte, bool, error)
 	if err != nil {
 		return nil, false, err
 	}
-	v, closer, err := snap.Get(metaKey(key))
+	return metaGet(snap, key)
+}
+
+// metaGet reads a copy of key's metadata value from r.
+func metaGet(r interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}, key []byte) ([]byte, bool, error) {
+	v, closer, err := r.Get(metaKey(key))
 	if err == pebble.ErrNotFound {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, wrapStorage(err, "meta get")
 	}
+	defer closer.Close()
 	out := bytes.Clone(v)
 	if out == nil {
 		out = []byte{}
 	}
-	closer.Close()
 	return out, true, nil
 }
 
