@@ -61,6 +61,9 @@ func (e *Engine) Describe(ctx context.Context, s *Session, sql string) (*Stateme
 		if err != nil {
 			return nil, err
 		}
+		if err := checkValuesWidth(t, st, names); err != nil {
+			return nil, err
+		}
 		info, err := e.describeDML(ctx, sub, t, insertSourceSQL(t, st, names, given), "", st.Returning, update)
 		if err != nil {
 			return nil, err

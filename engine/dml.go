@@ -38,6 +38,9 @@ func (e *Engine) insert(ctx context.Context, sub subject, st *sqlparse.Insert, p
 	if err != nil {
 		return nil, err
 	}
+	if err := checkValuesWidth(t, st, names); err != nil {
+		return nil, err
+	}
 	var rec arrow.RecordBatch
 	if lits, ok := sqlparse.ValuesLiterals(st.Source); ok {
 		rec, _ = literalRecord(t, given, lits, len(names))
@@ -565,6 +568,31 @@ func keyArray(t *catalog.TableDef, keys []string) (arrow.Array, bool) {
 
 // insertColumns resolves an INSERT's column list: the names in source
 // order, and for each table column its position in the source (or -1).
+// checkValuesWidth refuses a VALUES row whose width is not the number of
+// columns the INSERT fills, in the user's terms.
+func checkValuesWidth(t *catalog.TableDef, st *sqlparse.Insert, names []string) error {
+	rows, ok := sqlparse.ValuesItems(st.Source)
+	if !ok {
+		return nil
+	}
+	for r, row := range rows {
+		if len(row) == len(names) {
+			continue
+		}
+		where := ""
+		if len(rows) > 1 {
+			where = fmt.Sprintf(" in row %d", r+1)
+		}
+		if st.Columns == nil {
+			return catalog.Errorf(catalog.KindInvalid, "INSERT has %d values%s but %s has %d columns (%s)",
+				len(row), where, t.ID, len(names), strings.Join(names, ", "))
+		}
+		return catalog.Errorf(catalog.KindInvalid, "INSERT has %d values%s but names %d columns (%s)",
+			len(row), where, len(names), strings.Join(names, ", "))
+	}
+	return nil
+}
+
 func insertColumns(t *catalog.TableDef, st *sqlparse.Insert) ([]string, []int, error) {
 	given := make([]int, len(t.Columns))
 	for i := range given {

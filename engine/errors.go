@@ -33,6 +33,13 @@ func duckError(err error, q *scopedQuery) error {
 			msg = strings.ReplaceAll(msg, r, q.ctes[r])
 		}
 	}
+	// The LINE context quotes the SQL DuckDB ran, which is the scoper's
+	// rewrite (temporary names, projections), not what the client sent.
+	if i := strings.Index(msg, "\n\nLINE "); i >= 0 {
+		msg = msg[:i]
+	} else if i := strings.Index(msg, "\nLINE "); i >= 0 {
+		msg = msg[:i]
+	}
 	kind := catalog.KindInvalid
 	switch {
 	case strings.HasPrefix(msg, "INTERRUPT"), strings.Contains(msg, "Interrupted"):

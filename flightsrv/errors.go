@@ -3,6 +3,7 @@ package flightsrv
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -53,5 +54,30 @@ func statusError(err error) error {
 	case catalog.KindFailedPrecondition:
 		code = codes.FailedPrecondition
 	}
-	return status.Error(code, err.Error())
+	return status.Error(code, userMessage(err))
+}
+
+// internalPrefixes are the packages whose sentinel errors a catalog.Error
+// may wrap for the logs and for errors.Is; their text means nothing to a
+// client ("duplicate primary key 7 in app.t: hotstore: duplicate primary
+// key").
+var internalPrefixes = []string{"hotstore: ", "coldstore: ", "jobs: ", "auth: ", "engine: "}
+
+// userMessage is err's text without a trailing internal sentinel.
+func userMessage(err error) string {
+	msg := err.Error()
+	var ce *catalog.Error
+	if !errors.As(err, &ce) || ce.Msg == "" || ce.Err == nil {
+		return msg
+	}
+	var inner *catalog.Error
+	if errors.As(ce.Err, &inner) {
+		return msg
+	}
+	for _, p := range internalPrefixes {
+		if suffix := ": " + ce.Err.Error(); strings.HasPrefix(ce.Err.Error(), p) && strings.HasSuffix(msg, suffix) {
+			return strings.TrimSuffix(msg, suffix)
+		}
+	}
+	return msg
 }
