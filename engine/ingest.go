@@ -75,7 +75,7 @@ func (e *Engine) Ingest(ctx context.Context, s *Session, req IngestRequest, sche
 		if schema == nil {
 			return 0, catalog.Errorf(catalog.KindInvalid, "bulk ingest into a new table needs the data's schema")
 		}
-		ct, err := ingestTableDef(ref, schema, req.Options)
+		ct, err := ingestTableDef(ref, schema, req.Options, sub.role)
 		if err != nil {
 			return 0, err
 		}
@@ -232,9 +232,15 @@ func (e *Engine) castIngested(t *catalog.TableDef, rec arrow.RecordBatch) (arrow
 }
 
 // ingestTableDef designs a table for ingested data.
-func ingestTableDef(ref sqlparse.TableRef, schema *arrow.Schema, opts map[string]string) (*sqlparse.CreateTable, error) {
+// Without kalamdb.table_type the table is SHARED, except for a user-role
+// account, which may create USER tables only and so gets one.
+func ingestTableDef(ref sqlparse.TableRef, schema *arrow.Schema, opts map[string]string, role catalog.Role) (*sqlparse.CreateTable, error) {
 	ct := &sqlparse.CreateTable{Table: ref, Type: catalog.TableShared}
-	switch strings.ToUpper(opts["kalamdb.table_type"]) {
+	kind := strings.ToUpper(strings.TrimSpace(opts["kalamdb.table_type"]))
+	if kind == "" && role == catalog.RoleUser {
+		kind = "USER"
+	}
+	switch kind {
 	case "", "SHARED":
 	case "USER":
 		ct.Type = catalog.TableUser

@@ -4,10 +4,12 @@ package flightsrv
 
 import (
 	"context"
+	"maps"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/kalamdb/kalamdb-go/catalog"
 	"github.com/kalamdb/kalamdb-go/engine"
@@ -40,7 +42,7 @@ func (s *Server) DoPutCommandStatementIngest(ctx context.Context, cmd flightsql.
 	if cmd.GetTemporary() {
 		return 0, statusError(catalog.Errorf(catalog.KindInvalid, "temporary tables are not supported"))
 	}
-	req := engine.IngestRequest{Namespace: catalog.NamespaceID(cmd.GetSchema()), Table: cmd.GetTable(), Options: cmd.GetOptions()}
+	req := engine.IngestRequest{Namespace: catalog.NamespaceID(cmd.GetSchema()), Table: cmd.GetTable(), Options: ingestOptions(ctx, cmd.GetOptions())}
 	if o := cmd.GetTableDefinitionOptions(); o != nil {
 		req.Mode.CreateIfMissing = o.IfNotExist == flightsql.TableDefinitionOptionsTableNotExistOptionCreate
 		switch o.IfExists {
@@ -59,4 +61,30 @@ func (s *Server) DoPutCommandStatementIngest(ctx context.Context, cmd flightsql.
 	}
 	n, err := s.ingest.Ingest(ctx, sess, req, br.Schema(), br.Next)
 	return n, statusError(err)
+}
+
+// ingestHeaders maps call headers to the ingest options they set, for
+// clients whose drivers refuse unknown ingest options (the stock ADBC
+// drivers): adbc.flight.sql.rpc.call_header.kalamdb-table-type = USER.
+var ingestHeaders = map[string]string{
+	"kalamdb-table-type":  "kalamdb.table_type",
+	"kalamdb-primary-key": "kalamdb.primary_key",
+}
+
+// ingestOptions is the command's options, completed by the call headers
+// (an option in the command wins).
+func ingestOptions(ctx context.Context, opts map[string]string) map[string]string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	out := maps.Clone(opts)
+	for hdr, opt := range ingestHeaders {
+		v := md.Get(hdr)
+		if len(v) == 0 || out[opt] != "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[opt] = v[0]
+	}
+	return out
 }

@@ -9,7 +9,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from conftest import query_all, scalar
+from conftest import connect, query_all, scalar
 
 
 def _data(ids, names=None):
@@ -120,3 +120,34 @@ def test_pandas_to_sql(conn, ns):
     df = pd.DataFrame({"id": [1, 2], "name": ["a", "b"]})
     df.to_sql("pd", conn, schema=ns, index=False)
     assert query_all(conn, f"SELECT id, name FROM {ns}.pd ORDER BY id") == [(1, "a"), (2, "b")]
+
+
+def _table_info(conn, ns, table):
+    kind = scalar(conn, f"SELECT table_type FROM system.tables WHERE namespace_id = '{ns}' AND table_name = '{table}'")
+    pk = query_all(conn, f"SELECT column_name FROM system.columns WHERE namespace_id = '{ns}' "
+                         f"AND table_name = '{table}' AND primary_key")
+    return kind, pk
+
+
+def test_ingest_options_through_call_headers(uri, conn, ns):
+    """The stock driver refuses unknown ingest options; call headers carry them."""
+    data = pa.table({"k": pa.array([1, 2], pa.int64()), "v": pa.array(["a", "b"])})
+    hdr = "adbc.flight.sql.rpc.call_header."
+    with connect(uri, conn_kwargs={hdr + "kalamdb-table-type": "USER", hdr + "kalamdb-primary-key": "k"}) as c:
+        with c.cursor() as cur:
+            cur.adbc_ingest("byhdr", data, mode="create", db_schema_name=ns)
+        assert query_all(c, f"SELECT k, v FROM {ns}.byhdr ORDER BY k") == [(1, "a"), (2, "b")]
+    assert _table_info(conn, ns, "byhdr") == ("USER", [("k",)])
+
+
+def test_user_role_ingest_creates_user_table(uri, conn, ns):
+    """A user-role account may create USER tables only: its ingest makes one."""
+    user = "ing_" + ns[-6:]
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE USER {user} WITH PASSWORD 'ingest-password' ROLE user")
+    with connect(uri, username=user, password="ingest-password") as c:
+        with c.cursor() as cur:
+            cur.adbc_ingest("mine", _data([1, 2]), mode="create", db_schema_name=ns)
+        assert [r[0] for r in _rows(c, f"{ns}.mine")] == [1, 2]
+    assert _table_info(conn, ns, "mine") == ("USER", [("id",)])
+    assert _rows(conn, f"{ns}.mine") == []  # root's own partition of the USER table
