@@ -115,6 +115,8 @@ func auditAction(stmt sqlparse.Statement, ns catalog.NamespaceID) (action, targe
 		return "DELETE", ref(st.Table), false
 	case *sqlparse.Select:
 		return "SELECT", "", false
+	case *sqlparse.Explain:
+		return "EXPLAIN", "", false
 	}
 	return fmt.Sprintf("%T", stmt)[len("*sqlparse."):], "", false
 }

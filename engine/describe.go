@@ -52,6 +52,12 @@ func (e *Engine) Describe(ctx context.Context, s *Session, sql string) (*Stateme
 	switch st := stmt.(type) {
 	case *sqlparse.Select:
 		return e.describeSelect(ctx, sub, st.SQL)
+	case *sqlparse.Explain:
+		info, err := e.describeSelect(ctx, sub, st.Query)
+		if err != nil {
+			return nil, err
+		}
+		return &StatementInfo{Schema: explainSchema, Params: info.Params}, nil
 	case *sqlparse.Insert:
 		t, err := e.tableRef(sub, st.Table)
 		if err != nil {

@@ -358,7 +358,7 @@ func segmentsFingerprint(m coldstore.Manifest) string {
 // changes are not transactional and are refused there.
 func txAllowed(stmt sqlparse.Statement) bool {
 	switch st := stmt.(type) {
-	case *sqlparse.Select, *sqlparse.Insert, *sqlparse.Update, *sqlparse.Delete, *sqlparse.Use,
+	case *sqlparse.Select, *sqlparse.Explain, *sqlparse.Insert, *sqlparse.Update, *sqlparse.Delete, *sqlparse.Use,
 		*sqlparse.ShowNamespaces, *sqlparse.ShowTables, *sqlparse.DescribeTable, *sqlparse.ShowStats:
 		return true
 	case *sqlparse.ExecuteAs:

@@ -21,6 +21,14 @@ type Select struct {
 	SQL string
 }
 
+// Explain is EXPLAIN [ANALYZE] <query>: DuckDB's plan of the query (ANALYZE
+// runs it and adds timings).
+type Explain struct {
+	Analyze bool
+	// Query is the text of the query explained.
+	Query string
+}
+
 // CreateNamespace is CREATE NAMESPACE [IF NOT EXISTS] ns.
 type CreateNamespace struct {
 	Name        catalog.NamespaceID
@@ -256,6 +264,7 @@ type Subscribe struct {
 }
 
 func (*Select) statement()          {}
+func (*Explain) statement()         {}
 func (*CreateNamespace) statement() {}
 func (*DropNamespace) statement()   {}
 func (*ShowNamespaces) statement()  {}

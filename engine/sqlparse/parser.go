@@ -37,7 +37,7 @@ type parser struct {
 var forbiddenLeading = map[string]bool{
 	"COPY": true, "ATTACH": true, "DETACH": true, "INSTALL": true, "LOAD": true, "RESET": true,
 	"PRAGMA": true, "EXPORT": true, "IMPORT": true, "CALL": true, "CHECKPOINT": true, "VACUUM": true,
-	"ANALYZE": true, "EXPLAIN": true, "FORCE": true,
+	"ANALYZE": true, "FORCE": true,
 }
 
 func (p *parser) statement() (Statement, error) {
@@ -81,6 +81,20 @@ func (p *parser) statement() (Statement, error) {
 				p.acceptKw("TO")
 			}
 			return p.use()
+		case "EXPLAIN":
+			p.next()
+			analyze := p.acceptKw("ANALYZE", "ANALYSE")
+			if nt := p.peek(); nt.kind == tokIdent && forbiddenLeading[strings.ToUpper(nt.val)] {
+				return nil, &ForbiddenError{What: strings.ToUpper(nt.val)}
+			}
+			if !isOpTok(p.peek(), "(") && !isKwTok(p.peek(), queryStarts...) && !isKwTok(p.peek(), pivotStarts...) {
+				return nil, p.errAt(p.peek(), "EXPLAIN explains queries only (SELECT, WITH, FROM, VALUES, TABLE, PIVOT, UNPIVOT)")
+			}
+			q, err := p.query()
+			if err != nil {
+				return nil, err
+			}
+			return &Explain{Analyze: analyze, Query: q.(*Select).SQL}, nil
 		case "DESCRIBE", "DESC":
 			if next := p.peekAt(1); isOpTok(next, "(") || (isKwTok(next, queryStarts...) || isKwTok(next, pivotStarts...)) && !isKwTok(next, "TABLE") {
 				// DESCRIBE <query>: DuckDB describes the query's result.
