@@ -117,6 +117,8 @@ func auditAction(stmt sqlparse.Statement, ns catalog.NamespaceID) (action, targe
 		return "SELECT", "", false
 	case *sqlparse.Explain:
 		return "EXPLAIN", "", false
+	case *sqlparse.Truncate:
+		return "TRUNCATE", ref(st.Table), false
 	}
 	return fmt.Sprintf("%T", stmt)[len("*sqlparse."):], "", false
 }

@@ -525,6 +525,8 @@ func (e *Engine) run(ctx context.Context, s *Session, sub subject, stmt sqlparse
 		return e.query(ctx, sub, st.SQL, params, nil)
 	case *sqlparse.Explain:
 		return e.explain(ctx, sub, st, params)
+	case *sqlparse.Truncate:
+		return e.truncate(ctx, sub, st)
 	case *sqlparse.Insert:
 		return e.insert(ctx, sub, st, params)
 	case *sqlparse.Update:

@@ -29,6 +29,12 @@ type Explain struct {
 	Query string
 }
 
+// Truncate is TRUNCATE [TABLE] t: every row of the caller's partition (the
+// whole table for a SHARED one).
+type Truncate struct {
+	Table TableRef
+}
+
 // CreateNamespace is CREATE NAMESPACE [IF NOT EXISTS] ns.
 type CreateNamespace struct {
 	Name        catalog.NamespaceID
@@ -278,6 +284,7 @@ func (*AlterTable) statement()      {}
 func (*Insert) statement()          {}
 func (*Update) statement()          {}
 func (*Delete) statement()          {}
+func (*Truncate) statement()        {}
 func (*CreateUser) statement()      {}
 func (*AlterUser) statement()       {}
 func (*DropUser) statement()        {}

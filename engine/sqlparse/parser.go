@@ -111,6 +111,14 @@ func (p *parser) statement() (Statement, error) {
 			return p.insert()
 		case "UPDATE":
 			return p.update()
+		case "TRUNCATE":
+			p.next()
+			p.acceptKw("TABLE")
+			ref, err := p.tableRef()
+			if err != nil {
+				return nil, err
+			}
+			return &Truncate{Table: ref}, p.end()
 		case "DELETE":
 			return p.delete()
 		case "EXECUTE":

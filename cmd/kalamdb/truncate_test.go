@@ -1,0 +1,58 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+)
+
+// TestTruncate: TRUNCATE empties the caller's partition of a USER table
+// (hot and flushed rows; other users keep theirs) and a whole SHARED table,
+// survives a restart, lets the old keys be inserted again, and needs the
+// right to write the table; it is refused inside a transaction.
+func TestTruncate(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE tr")
+	root.mustExec("CREATE USER TABLE tr.notes (id INT PRIMARY KEY, body TEXT)")
+	root.mustExec("CREATE SHARED TABLE tr.s (id INT PRIMARY KEY, v TEXT)")
+	alice, bob := newUser(t, ts.addr, root, "alice"), newUser(t, ts.addr, root, "bob")
+	alice.mustExec("INSERT INTO tr.notes VALUES (1, 'a1'), (2, 'a2')")
+	bob.mustExec("INSERT INTO tr.notes VALUES (1, 'b1')")
+	root.mustExec("INSERT INTO tr.s VALUES (1, 'x'), (2, 'y')")
+	flush(t, root, "tr.notes")
+	flush(t, root, "tr.s")
+	alice.mustExec("INSERT INTO tr.notes VALUES (3, 'a3')")
+	alice.mustExec("UPDATE tr.notes SET body = 'A1' WHERE id = 1")
+	root.mustExec("INSERT INTO tr.s VALUES (3, 'z')")
+
+	alice.mustExec("TRUNCATE TABLE tr.notes")
+	require.Equal(t, [][]string{{"0"}}, alice.mustQuery("SELECT count(*) FROM tr.notes"))
+	require.Equal(t, [][]string{{"1", "b1"}}, bob.mustQuery("SELECT id, body FROM tr.notes"))
+	alice.mustExec("INSERT INTO tr.notes VALUES (1, 'again')")
+	require.Equal(t, [][]string{{"1", "again"}}, alice.mustQuery("SELECT id, body FROM tr.notes"))
+
+	_, err := alice.exec("TRUNCATE tr.s")
+	requireCode(t, err, codes.PermissionDenied, "")
+	root.mustExec("BEGIN")
+	_, err = root.exec("TRUNCATE tr.s")
+	requireCode(t, err, codes.FailedPrecondition, "")
+	root.mustExec("ROLLBACK")
+	root.mustExec("TRUNCATE tr.s")
+	require.Equal(t, [][]string{{"0"}}, root.mustQuery("SELECT count(*) FROM tr.s"))
+
+	// The truncation is durable, and the flushed segments are gone.
+	root.close()
+	ts.stop()
+	ts = startServer(t, dir)
+	root = connect(t, ts.addr, "root", testRootPassword)
+	require.Equal(t, [][]string{{"0"}}, root.mustQuery("SELECT count(*) FROM tr.s"))
+	require.Equal(t, [][]string{{"1", "again"}}, connect(t, ts.addr, "alice", "alice-password").mustQuery("SELECT id, body FROM tr.notes"))
+	require.Equal(t, [][]string{{"1", "b1"}}, connect(t, ts.addr, "bob", "bob-password").mustQuery("SELECT id, body FROM tr.notes"))
+	require.Empty(t, segmentFiles(t, dir, "alice"), "alice's segments were deleted")
+	require.NotEmpty(t, segmentFiles(t, dir, "bob"), "bob's stay")
+}
