@@ -522,6 +522,17 @@ func (e *Engine) alterTable(sub subject, st *sqlparse.AlterTable) (*Result, erro
 		}
 		nt.Columns[i].Name = st.NewName
 		msg = fmt.Sprintf("Column %s renamed to %s in %s", st.Name, st.NewName, t.ID)
+	case sqlparse.AlterRenameTable:
+		name, err := catalog.ParseTableName(st.NewName)
+		if err != nil {
+			return nil, catalog.WrapKind(catalog.KindInvalid, err, "")
+		}
+		nt.ID = catalog.TableID{Namespace: t.ID.Namespace, Name: name}
+		if err := e.reg.renameTable(t.ID, nt); err != nil {
+			return nil, err
+		}
+		e.dropTableCache(t.StoreID)
+		return messageResult(fmt.Sprintf("Table %s renamed to %s", t.ID, nt.ID)), nil
 	case sqlparse.AlterSetAccessLevel:
 		if nt.Type != catalog.TableShared {
 			return nil, catalog.Errorf(catalog.KindInvalid, "ACCESS LEVEL applies to SHARED tables only")

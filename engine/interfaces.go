@@ -49,6 +49,7 @@ type HotStore interface {
 	MetaPut(key, value []byte) error
 	MetaDelete(key []byte) error
 	MetaScan(prefix []byte, fn func(key, value []byte) error) error
+	MetaBatch(puts map[string][]byte, deletes []string) error
 }
 
 // Users manages accounts (implemented by *auth.Service).

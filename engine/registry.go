@@ -28,6 +28,7 @@ type metaKV interface {
 	MetaPut(key, value []byte) error
 	MetaDelete(key []byte) error
 	MetaScan(prefix []byte, fn func(key, value []byte) error) error
+	MetaBatch(puts map[string][]byte, deletes []string) error
 }
 
 // registry holds namespaces and table definitions in memory, persisted to the
@@ -224,6 +225,30 @@ func (r *registry) putTableLocked(t *catalog.TableDef) error {
 	if err := r.kv.MetaPut([]byte(metaTablePrefix+t.ID.String()), b); err != nil {
 		return fmt.Errorf("persist table %s: %w", t.ID, err)
 	}
+	r.mu.tables[t.ID] = t.Seal()
+	r.gen.Add(1)
+	return nil
+}
+
+// renameTable files t (the new version, already carrying its new ID) in
+// place of the table old, in one metadata batch.
+func (r *registry) renameTable(old catalog.TableID, t *catalog.TableDef) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.mu.tables[old]; !ok {
+		return catalog.Errorf(catalog.KindNotFound, "table %s does not exist", old)
+	}
+	if _, ok := r.mu.tables[t.ID]; ok {
+		return catalog.Errorf(catalog.KindAlreadyExists, "table %s already exists", t.ID)
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode table %s: %w", t.ID, err)
+	}
+	if err := r.kv.MetaBatch(map[string][]byte{metaTablePrefix + t.ID.String(): b}, []string{metaTablePrefix + old.String()}); err != nil {
+		return fmt.Errorf("rename table %s: %w", old, err)
+	}
+	delete(r.mu.tables, old)
 	r.mu.tables[t.ID] = t.Seal()
 	r.gen.Add(1)
 	return nil

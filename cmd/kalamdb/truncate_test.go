@@ -56,3 +56,46 @@ func TestTruncate(t *testing.T) {
 	require.Empty(t, segmentFiles(t, dir, "alice"), "alice's segments were deleted")
 	require.NotEmpty(t, segmentFiles(t, dir, "bob"), "bob's stay")
 }
+
+// TestRenameTable: ALTER TABLE t RENAME TO u keeps every row, hot and
+// flushed, of every user under the new name; the old name is gone, writes,
+// flushes and a restart work on, and the new name must be free.
+func TestRenameTable(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE rn")
+	root.mustExec("CREATE USER TABLE rn.old (id INT PRIMARY KEY, body TEXT)")
+	root.mustExec("CREATE SHARED TABLE rn.taken (id INT PRIMARY KEY)")
+	ann := newUser(t, ts.addr, root, "ann")
+	ann.mustExec("INSERT INTO rn.old VALUES (1, 'cold')")
+	root.mustExec("INSERT INTO rn.old VALUES (9, 'root')")
+	flush(t, root, "rn.old")
+	ann.mustExec("INSERT INTO rn.old VALUES (2, 'hot')")
+
+	_, err := ann.exec("ALTER TABLE rn.old RENAME TO fresh")
+	requireCode(t, err, codes.PermissionDenied, "")
+	_, err = root.exec("ALTER TABLE rn.old RENAME TO taken")
+	requireCode(t, err, codes.AlreadyExists, "taken")
+	_, err = root.exec("ALTER TABLE rn.old RENAME TO other.fresh")
+	requireCode(t, err, codes.InvalidArgument, "keeps the table in its namespace")
+	root.mustExec("ALTER TABLE rn.old RENAME TO fresh")
+
+	_, _, err = ann.query("SELECT * FROM rn.old")
+	requireCode(t, err, codes.NotFound, "")
+	require.Equal(t, [][]string{{"1", "cold"}, {"2", "hot"}}, ann.mustQuery("SELECT id, body FROM rn.fresh ORDER BY id"))
+	require.Equal(t, [][]string{{"9", "root"}}, root.mustQuery("SELECT id, body FROM rn.fresh"))
+	ann.mustExec("UPDATE rn.fresh SET body = 'COLD' WHERE id = 1")
+	ann.mustExec("INSERT INTO rn.fresh VALUES (3, 'new')")
+	flush(t, root, "rn.fresh")
+	compact(t, root, "rn.fresh")
+
+	root.close()
+	ts.stop()
+	ts = startServer(t, dir)
+	ann = connect(t, ts.addr, "ann", "ann-password")
+	require.Equal(t, [][]string{{"1", "COLD"}, {"2", "hot"}, {"3", "new"}}, ann.mustQuery("SELECT id, body FROM rn.fresh ORDER BY id"))
+	root = connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE USER TABLE rn.old (id INT PRIMARY KEY)") // the old name is free
+	require.Equal(t, [][]string{{"0"}}, ann.mustQuery("SELECT count(*) FROM rn.old"))
+}

@@ -125,6 +125,8 @@ const (
 	AlterRenameColumn
 	// AlterSetAccessLevel is SET ACCESS LEVEL level.
 	AlterSetAccessLevel
+	// AlterRenameTable is RENAME TO new (NewName; same namespace).
+	AlterRenameTable
 )
 
 // String returns the operation's SQL keywords.
@@ -138,6 +140,8 @@ func (o AlterOp) String() string {
 		return "RENAME COLUMN"
 	case AlterSetAccessLevel:
 		return "SET ACCESS LEVEL"
+	case AlterRenameTable:
+		return "RENAME TO"
 	}
 	return "UNKNOWN"
 }

@@ -982,6 +982,18 @@ func (p *parser) alterTable() (Statement, error) {
 		if at.Name, err = p.column(); err != nil {
 			return nil, err
 		}
+	case p.isKw("RENAME") && isKwTok(p.peekAt(1), "TO"):
+		p.next()
+		p.next()
+		at.Op = AlterRenameTable
+		ref, err := p.tableRef()
+		if err != nil {
+			return nil, err
+		}
+		if ref.Namespace != "" && ref.Namespace != at.Table.Namespace {
+			return nil, p.errAt(p.peek(), "RENAME TO keeps the table in its namespace: give the new name alone")
+		}
+		at.NewName = string(ref.Name)
 	case p.acceptKw("RENAME"):
 		p.acceptKw("COLUMN")
 		at.Op = AlterRenameColumn
