@@ -63,21 +63,29 @@ func statusError(err error) error {
 // key").
 var internalPrefixes = []string{"hotstore: ", "coldstore: ", "jobs: ", "auth: ", "engine: "}
 
-// userMessage is err's text without a trailing internal sentinel.
+// userMessage is err's text with a trailing internal sentinel cut to its
+// meaning, or cut when the message already says it.
 func userMessage(err error) string {
 	msg := err.Error()
 	var ce *catalog.Error
 	if !errors.As(err, &ce) || ce.Msg == "" || ce.Err == nil {
 		return msg
 	}
-	var inner *catalog.Error
-	if errors.As(ce.Err, &inner) {
+	var wrapped *catalog.Error
+	if errors.As(ce.Err, &wrapped) {
 		return msg
 	}
+	inner := ce.Err.Error()
 	for _, p := range internalPrefixes {
-		if suffix := ": " + ce.Err.Error(); strings.HasPrefix(ce.Err.Error(), p) && strings.HasSuffix(msg, suffix) {
-			return strings.TrimSuffix(msg, suffix)
+		suffix := ": " + inner
+		if !strings.HasPrefix(inner, p) || !strings.HasSuffix(msg, suffix) {
+			continue
 		}
+		outer, what := strings.TrimSuffix(msg, suffix), strings.TrimPrefix(inner, p)
+		if strings.Contains(outer, what) {
+			return outer // "duplicate primary key 7 in app.t"
+		}
+		return outer + " (" + what + ")" // "…; retry the transaction (write conflict)"
 	}
 	return msg
 }
