@@ -247,8 +247,8 @@ func (e *Engine) describeTarget(sub subject, ref sqlparse.TableRef) (*catalog.Ta
 	if err != nil {
 		return nil, err
 	}
-	if id.Namespace == catalog.SystemNamespace {
-		st, ok := systemTables[id.Name]
+	if id.Namespace == catalog.SystemNamespace || id.Namespace == infoSchemaNamespace {
+		st, ok := virtualTable(id)
 		if !ok {
 			return nil, catalog.Errorf(catalog.KindNotFound, "table %s does not exist", id)
 		}
