@@ -123,6 +123,9 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 		}
 		return messageResult(fmt.Sprintf("Job %s cancelled", st.ID)), nil
 	case *sqlparse.ShowStats:
+		if st.Table.Name == "" {
+			return e.showAllStats(ctx, sub)
+		}
 		t, err := e.tableRef(sub, st.Table)
 		if err != nil {
 			return nil, err

@@ -137,3 +137,78 @@ func TestInformationSchema(t *testing.T) {
 		}
 	})
 }
+
+// TestShowSugar: SHOW USERS, SHOW JOBS [WHERE …] and SHOW STORAGES are
+// their system tables, with those tables' permissions; bare SHOW STATS is
+// SHOW STATS FOR TABLE of every table the caller may read.
+func TestShowSugar(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE app")
+	root.mustExec("CREATE USER TABLE app.notes (id INT PRIMARY KEY, body TEXT)")
+	root.mustExec("CREATE SHARED TABLE app.pub (id BIGINT PRIMARY KEY) WITH (ACCESS_LEVEL='PUBLIC')")
+	root.mustExec("CREATE SHARED TABLE app.priv (id BIGINT PRIMARY KEY)")
+	alice, bob := newUser(t, ts.addr, root, "alice"), newUser(t, ts.addr, root, "bob")
+	alice.mustExec("INSERT INTO app.notes VALUES (1, 'a'), (2, 'b')")
+	bob.mustExec("INSERT INTO app.notes VALUES (1, 'x')")
+	root.mustExec("INSERT INTO app.priv VALUES (1)")
+
+	t.Run("users", func(t *testing.T) {
+		rows, schema, err := root.query("SHOW USERS")
+		require.NoError(t, err)
+		want, wantSchema, err := root.query("SELECT * FROM system.users")
+		require.NoError(t, err)
+		require.Equal(t, want, rows)
+		require.Equal(t, fieldNames(wantSchema), fieldNames(schema))
+		require.Len(t, rows, 3)
+		// A user sees its own row only, as in system.users.
+		rows = alice.mustQuery("SHOW USERS")
+		require.Len(t, rows, 1)
+		require.Equal(t, "alice", rows[0][0])
+		require.Equal(t, rows, root.mustQuery("EXECUTE AS USER 'alice' (SHOW USERS)"))
+	})
+
+	t.Run("storages", func(t *testing.T) {
+		require.Equal(t, root.mustQuery("SELECT * FROM system.storages"), root.mustQuery("show storages;"))
+		_, _, err := alice.query("SHOW STORAGES")
+		requireCode(t, err, codes.PermissionDenied, "system tables")
+	})
+
+	t.Run("jobs", func(t *testing.T) {
+		flush(t, root, "app.notes")
+		all := root.mustQuery("SHOW JOBS")
+		require.Equal(t, root.mustQuery("SELECT * FROM system.jobs"), all)
+		require.NotEmpty(t, all)
+		rows := root.mustQuery("SHOW JOBS WHERE job_type = 'flush' AND status = 'completed'")
+		require.Equal(t, root.mustQuery("SELECT * FROM system.jobs WHERE job_type = 'flush' AND status = 'completed'"), rows)
+		require.NotEmpty(t, rows)
+		require.Empty(t, root.mustQuery("SHOW JOBS WHERE job_type = 'flush' AND false"))
+		_, _, err := alice.query("SHOW JOBS")
+		requireCode(t, err, codes.PermissionDenied, "system tables")
+		// The condition stays a condition on system.jobs.
+		_, _, err = root.query("SHOW JOBS WHERE true) UNION ALL (SELECT * FROM system.jobs")
+		requireCode(t, err, codes.InvalidArgument, "")
+		_, _, err = root.query("SHOW JOBS WHERE true ORDER BY 1")
+		requireCode(t, err, codes.InvalidArgument, "")
+		_, _, err = alice.query("SHOW JOBS WHERE job_id IN (SELECT job_id FROM system.jobs)")
+		requireCode(t, err, codes.PermissionDenied, "")
+	})
+
+	t.Run("stats", func(t *testing.T) {
+		// One row per table the caller may read, each SHOW STATS FOR TABLE's.
+		statsOf := func(c *client, tables ...string) [][]string {
+			var out [][]string
+			for _, tbl := range tables {
+				out = append(out, c.mustQuery("SHOW STATS FOR TABLE "+tbl)...)
+			}
+			return out
+		}
+		rows := alice.mustQuery("SHOW STATS")
+		require.Equal(t, statsOf(alice, "app.notes", "app.pub"), rows)
+		// alice's partition: her two rows (flushed above), never bob's.
+		require.Equal(t, []string{"app", "notes", "USER", "1", "1", "0", "1", "2"}, rows[0][:8])
+		rows = root.mustQuery("SHOW STATS")
+		require.Equal(t, statsOf(root, "app.notes", "app.priv", "app.pub"), rows)
+		require.Equal(t, []string{"app", "notes", "USER", "1", "2", "0", "2", "3"}, rows[0][:8])
+	})
+}
