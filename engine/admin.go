@@ -123,6 +123,9 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 		}
 		return messageResult(fmt.Sprintf("Job %s cancelled", st.ID)), nil
 	case *sqlparse.ShowStats:
+		if st.Table.Name == "" {
+			return e.showAllStats(ctx, sub)
+		}
 		t, err := e.tableRef(sub, st.Table)
 		if err != nil {
 			return nil, err
@@ -247,8 +250,8 @@ func (e *Engine) describeTarget(sub subject, ref sqlparse.TableRef) (*catalog.Ta
 	if err != nil {
 		return nil, err
 	}
-	if id.Namespace == catalog.SystemNamespace {
-		st, ok := systemTables[id.Name]
+	if id.Namespace == catalog.SystemNamespace || id.Namespace == infoSchemaNamespace {
+		st, ok := virtualTable(id)
 		if !ok {
 			return nil, catalog.Errorf(catalog.KindNotFound, "table %s does not exist", id)
 		}

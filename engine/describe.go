@@ -168,7 +168,8 @@ func (e *Engine) describeSelectAs(ctx context.Context, sub subject, sql string, 
 	for _, l := range q.loads {
 		var ddl string
 		if l.table == nil {
-			ddl = createTempSQL(l.temp, systemTables[l.id.Name].columns, false)
+			st, _ := virtualTable(l.id)
+			ddl = createTempSQL(l.temp, st.columns, false)
 		} else {
 			ddl = createTempSQL(l.temp, l.table.Columns, true)
 		}

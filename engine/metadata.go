@@ -12,11 +12,16 @@ import (
 // role may create USER tables in one, and SHOW NAMESPACES lists them all),
 // and system for dba and system roles.
 func (e *Engine) Namespaces(s *Session) []catalog.NamespaceID {
+	return e.visibleNamespaces(s.Role)
+}
+
+// visibleNamespaces lists the namespaces role may see (see Namespaces).
+func (e *Engine) visibleNamespaces(role catalog.Role) []catalog.NamespaceID {
 	var out []catalog.NamespaceID
 	for _, ns := range e.reg.namespaces() {
 		out = append(out, ns.ID)
 	}
-	if s.Role.AtLeast(catalog.RoleDBA) {
+	if role.AtLeast(catalog.RoleDBA) {
 		out = append(out, catalog.SystemNamespace)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
@@ -29,14 +34,20 @@ func (e *Engine) Namespaces(s *Session) []catalog.NamespaceID {
 // the system tables for dba and system roles. Tables it may not read are
 // not listed at all, so that metadata calls never show their names.
 func (e *Engine) Tables(s *Session) []*catalog.TableDef {
-	sub := subject{user: s.User, role: s.Role, actor: s.User}
+	return e.visibleTables(subject{user: s.User, role: s.Role, actor: s.User})
+}
+
+// visibleTables lists the tables sub may read (see Tables): the rule of
+// SELECT (checkRead, and system tables for dba and system roles), which the
+// metadata calls and information_schema share.
+func (e *Engine) visibleTables(sub subject) []*catalog.TableDef {
 	var out []*catalog.TableDef
 	for _, t := range e.reg.tables("") {
 		if checkRead(sub, t) == nil {
 			out = append(out, t)
 		}
 	}
-	if s.Role.AtLeast(catalog.RoleDBA) {
+	if sub.role.AtLeast(catalog.RoleDBA) {
 		names := make([]string, 0, len(systemTables))
 		for n := range systemTables {
 			names = append(names, string(n))

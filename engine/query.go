@@ -244,11 +244,11 @@ func createShapeSQL(name string, t *catalog.TableDef) string {
 // load fills one temporary table with the subject's rows.
 func (e *Engine) load(ctx context.Context, c *duck.Conn, sub subject, l *tableLoad) error {
 	if l.table == nil {
-		st := systemTables[l.id.Name]
+		st, _ := virtualTable(l.id)
 		if err := c.Exec(createTempSQL(l.temp, st.columns, false)); err != nil {
 			return fmt.Errorf("create scoped relation for %s: %w", l.id, err)
 		}
-		rec, err := e.systemRows(l.id.Name, sub)
+		rec, err := e.virtualRows(l.id, sub)
 		if err != nil {
 			return err
 		}

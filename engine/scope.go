@@ -262,7 +262,8 @@ func (s *scoper) qualify() {
 
 // hasColumn reports whether the relation has the column (ignoring case).
 func (l *tableLoad) hasColumn(name string) bool {
-	cols := systemTables[l.id.Name].columns
+	st, _ := virtualTable(l.id)
+	cols := st.columns
 	if l.table != nil {
 		if strings.EqualFold(name, catalog.SeqColumn) {
 			return true
@@ -581,11 +582,14 @@ func (s *scoper) baseTable(m map[string]any, ctes cteScope, where any) error {
 	if strings.HasPrefix(strings.ToLower(name), "__kdb") {
 		return permissionDenied("internal relation %s is not accessible", name)
 	}
-	if duckdbSchemas[strings.ToLower(schema)] {
+	var id catalog.TableID
+	var err error
+	if strings.EqualFold(schema, string(infoSchemaNamespace)) {
+		// Ours, computed per caller (infoschema.go), never DuckDB's.
+		id = catalog.TableID{Namespace: infoSchemaNamespace, Name: catalog.TableName(strings.ToLower(name))}
+	} else if duckdbSchemas[strings.ToLower(schema)] {
 		return permissionDenied("schema %s is not accessible", schema)
-	}
-	id, err := s.e.resolveTable(s.sub, schema, name)
-	if err != nil {
+	} else if id, err = s.e.resolveTable(s.sub, schema, name); err != nil {
 		return err
 	}
 	load, err := s.loadFor(id, m, where)
@@ -610,13 +614,14 @@ func (s *scoper) loadFor(id catalog.TableID, ref map[string]any, where any) (*ta
 		s.loads = append(s.loads, l)
 		return l, nil
 	}
-	if id.Namespace == catalog.SystemNamespace {
+	if id.Namespace == catalog.SystemNamespace || id.Namespace == infoSchemaNamespace {
 		// A user may read its own row of system.users; every other system
-		// table is for dba and system roles.
-		if !s.sub.role.AtLeast(catalog.RoleDBA) && id.Name != "users" {
+		// table is for dba and system roles. information_schema is for
+		// everyone: its rows are only what the caller may read.
+		if id.Namespace == catalog.SystemNamespace && !s.sub.role.AtLeast(catalog.RoleDBA) && id.Name != "users" {
 			return nil, permissionDenied("system tables are readable by dba and system roles only")
 		}
-		if _, ok := systemTables[id.Name]; !ok {
+		if _, ok := virtualTable(id); !ok {
 			return nil, catalog.Errorf(catalog.KindNotFound, "table %s does not exist", id)
 		}
 		if l, ok := s.full[id]; ok {

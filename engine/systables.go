@@ -245,18 +245,46 @@ func describeTable(t *catalog.TableDef) (*Result, error) {
 // showStats reports a table's tiers: over every partition for dba and
 // system, over the caller's own partition otherwise.
 func (e *Engine) showStats(ctx context.Context, sub subject, t *catalog.TableDef) (*Result, error) {
+	rb := newRowsBuilder(showStatsSchema.schema)
+	if err := e.statsRow(ctx, rb, sub, t); err != nil {
+		rb.b.Release()
+		return nil, err
+	}
+	rec := rb.record()
+	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
+}
+
+// showAllStats is bare SHOW STATS: showStats of every table sub may read
+// (visibleTables, without the system tables, which have no storage).
+func (e *Engine) showAllStats(ctx context.Context, sub subject) (*Result, error) {
+	rb := newRowsBuilder(showStatsSchema.schema)
+	for _, t := range e.visibleTables(sub) {
+		if t.Type == catalog.TableSystem {
+			continue
+		}
+		if err := e.statsRow(ctx, rb, sub, t); err != nil {
+			rb.b.Release()
+			return nil, err
+		}
+	}
+	rec := rb.record()
+	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
+}
+
+// statsRow adds t's row of SHOW STATS to rb.
+func (e *Engine) statsRow(ctx context.Context, rb *rowsBuilder, sub subject, t *catalog.TableDef) error {
 	parts := []catalog.UserID{partition(sub, t)}
 	if sub.role.AtLeast(catalog.RoleDBA) && t.Type.PerUser() {
 		var err error
 		if parts, err = e.partitionsOf(ctx, t); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	var hot, segs, coldRows, coldBytes int64
 	for _, u := range parts {
 		n, err := e.hot.CountLive(ctx, t, u)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		hot += n
 		if e.cold == nil {
@@ -264,7 +292,7 @@ func (e *Engine) showStats(ctx context.Context, sub subject, t *catalog.TableDef
 		}
 		m, err := e.manifest(t, u)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, s := range m.Segments {
 			segs++
@@ -272,8 +300,6 @@ func (e *Engine) showStats(ctx context.Context, sub subject, t *catalog.TableDef
 			coldBytes += s.Bytes
 		}
 	}
-	rb := newRowsBuilder(showStatsSchema.schema)
 	rb.add(string(t.ID.Namespace), string(t.ID.Name), t.Type.String(), t.Version, int64(len(parts)), hot, segs, coldRows, coldBytes)
-	rec := rb.record()
-	return recordsResult(rec.Schema(), []arrow.RecordBatch{rec}), nil
+	return nil
 }

@@ -233,7 +233,7 @@ func TestSandboxEscapes(t *testing.T) {
 		"SELECT * FROM duckdb_functions()",
 		"SELECT * FROM duckdb_temporary_files()",
 		"SELECT * FROM pragma_table_info('notes')",
-		"SELECT * FROM information_schema.tables",
+		"SELECT * FROM information_schema.schemata, duckdb_tables()",
 		"SELECT * FROM pg_catalog.pg_tables",
 		"SELECT * FROM main.notes",
 		"SELECT * FROM temp.main.__kdb_t0",

@@ -221,8 +221,10 @@ func TestUserIsolation(t *testing.T) {
 	} {
 		require.Equal(t, [][]string{{"1"}}, alice.mustQuery(q), q)
 	}
-	_, _, err = alice.query("SELECT * FROM information_schema.tables")
-	requireCode(t, err, codes.PermissionDenied, "information_schema")
+	_, _, err = alice.query("SELECT * FROM pg_catalog.pg_tables")
+	requireCode(t, err, codes.PermissionDenied, "pg_catalog")
+	_, _, err = alice.query("SELECT * FROM information_schema.duckdb_tables")
+	requireCode(t, err, codes.NotFound, "information_schema.duckdb_tables")
 
 	// EXECUTE AS: root reaches alice's rows; alice cannot reach bob's.
 	require.Equal(t, [][]string{{"alice 2"}}, root.mustQuery("EXECUTE AS USER 'alice' (SELECT body FROM notes.n)"))

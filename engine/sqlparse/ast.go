@@ -14,10 +14,13 @@ type TableRef struct {
 }
 
 // Select is a query passed through to DuckDB unparsed: a statement starting
-// with SELECT, WITH, FROM, VALUES, TABLE or '('.
+// with SELECT, WITH, FROM, VALUES, TABLE or '(', or the query a SHOW
+// statement stands for (SHOW USERS, SHOW JOBS [WHERE cond], SHOW STORAGES
+// read system.users, system.jobs and system.storages).
 type Select struct {
 	// SQL is the original text from the first to the last token of the
-	// statement (surrounding whitespace, comments and the ';' removed).
+	// statement (surrounding whitespace, comments and the ';' removed), or
+	// the query of a SHOW.
 	SQL string
 }
 
@@ -67,7 +70,8 @@ type DescribeTable struct {
 	Table TableRef
 }
 
-// ShowStats is SHOW STATS FOR [TABLE] t.
+// ShowStats is SHOW STATS FOR [TABLE] t, or bare SHOW STATS (Table.Name
+// is "") for every table the caller may read.
 type ShowStats struct {
 	Table TableRef
 }

@@ -80,6 +80,12 @@ func TestParseStatements(t *testing.T) {
 		{"unpivot", "UNPIVOT t ON a, b INTO NAME k VALUE v", &Select{SQL: "UNPIVOT t ON a, b INTO NAME k VALUE v"}},
 		{"with pivot", "WITH c AS (PIVOT t ON v) UNPIVOT c ON COLUMNS(*) INTO NAME k VALUE v", &Select{SQL: "WITH c AS (PIVOT t ON v) UNPIVOT c ON COLUMNS(*) INTO NAME k VALUE v"}},
 		{"show stats", "SHOW STATS FOR TABLE chat.messages", &ShowStats{Table: ref("chat", "messages")}},
+		{"show stats all", "SHOW STATS", &ShowStats{}},
+		{"show users", "show users;", &Select{SQL: "SELECT * FROM system.users"}},
+		{"show storages", "SHOW STORAGES", &Select{SQL: "SELECT * FROM system.storages"}},
+		{"show jobs", "SHOW JOBS", &Select{SQL: "SELECT * FROM system.jobs"}},
+		{"show jobs where", "SHOW JOBS WHERE status = 'Failed' OR (job_type = 'flush') -- x", &Select{SQL: "SELECT * FROM system.jobs WHERE (status = 'Failed' OR (job_type = 'flush'))"}},
+		{"execute as show users", "EXECUTE AS USER 'alice' (SHOW USERS)", &ExecuteAs{User: "alice", Stmt: &Select{SQL: "SELECT * FROM system.users"}}},
 
 		// CREATE TABLE.
 		{"create table basic", "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT NOT NULL)", &CreateTable{
@@ -269,7 +275,10 @@ func TestParseSyntaxErrors(t *testing.T) {
 		{"bad char", "SELECT `x`", "unexpected character '`'", 7},
 		{"nul byte", "SELECT 1\x00", "NUL byte in statement", 8},
 		{"unknown statement", "FROBNICATE x", "unsupported statement FROBNICATE", 0},
-		{"unknown show", "SHOW USERS", "unsupported statement SHOW USERS", 5},
+		{"unknown show", "SHOW FUNCTIONS", "unsupported statement SHOW FUNCTIONS", 5},
+		{"show jobs empty where", "SHOW JOBS WHERE", "expected condition, found end of statement", 15},
+		{"show users junk", "SHOW USERS x", "unexpected X, expected end of statement", 11},
+		{"show stats junk", "SHOW STATS x", "expected FOR, found X", 11},
 		{"number statement", "42", "unsupported statement 42", 0},
 		{"with summarize", "WITH x AS (SELECT 1) SUMMARIZE x", "expected a query, found SUMMARIZE", 21},
 		{"with dml after describe", "DESCRIBE WITH x AS (SELECT 1) DELETE FROM t", "expected a query, found DELETE", 30},

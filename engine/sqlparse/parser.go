@@ -643,7 +643,26 @@ func (p *parser) show() (Statement, error) {
 			st.Namespace = ns
 		}
 		return st, p.end()
+	case p.acceptKw("USERS"):
+		return &Select{SQL: "SELECT * FROM system.users"}, p.end()
+	case p.acceptKw("STORAGES"):
+		return &Select{SQL: "SELECT * FROM system.storages"}, p.end()
+	case p.acceptKw("JOBS"):
+		sql := "SELECT * FROM system.jobs"
+		if p.acceptKw("WHERE") {
+			cond, err := p.exprUntil("condition", func(token) bool { return false })
+			if err != nil {
+				return nil, err
+			}
+			// The lexer balances brackets, so the condition cannot close
+			// these parentheses: it stays one expression over system.jobs.
+			sql += " WHERE (" + cond + ")"
+		}
+		return &Select{SQL: sql}, p.end()
 	case p.acceptKw("STATS"):
+		if p.peek().kind == tokEOF {
+			return &ShowStats{}, nil
+		}
 		if err := p.expectKw("FOR"); err != nil {
 			return nil, err
 		}
