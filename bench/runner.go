@@ -161,6 +161,7 @@ var scenarios = []Scenario{
 	{Name: "stream_10m", Run: runStream},
 	{Name: "pandas_10m", Run: runPandas},
 	{Name: "bulk_ingest", Run: runBulkIngest},
+	{Name: "executemany", Run: runExecuteMany},
 	{Name: "flush_rows", Run: runFlushRows},
 	{Name: "cold_analytics", Run: runColdAnalytics},
 	{Name: "user_scale", Run: runUserScale},

@@ -70,7 +70,7 @@ func (e *Engine) checkColdDuplicates(ctx context.Context, t *catalog.TableDef, u
 		for i, h := range has {
 			if !h {
 				return &catalog.Error{Kind: catalog.KindAlreadyExists,
-					Msg: fmt.Sprintf("duplicate primary key %s in %s", live.ValueStr(i), t.ID), Err: hotstore.ErrDuplicateKey}
+					Msg: fmt.Sprintf("duplicate primary key %s in %s", live.ValueStr(i), t.ID), Err: &hotstore.DuplicateKeyError{Key: live.ValueStr(i)}}
 			}
 		}
 	}

@@ -244,7 +244,13 @@ func (e *Engine) Execute(ctx context.Context, s *Session, sql string, params ...
 //
 // A statement that fails inside a transaction aborts it (see Tx): so does
 // an error streaming the rows of its result.
-func (e *Engine) ExecuteTx(ctx context.Context, s *Session, flightTx *Tx, sql string, params ...any) (res *Result, err error) {
+func (e *Engine) ExecuteTx(ctx context.Context, s *Session, flightTx *Tx, sql string, params ...any) (*Result, error) {
+	return e.executeTx(ctx, s, flightTx, sql, params, nil)
+}
+
+// executeTx is ExecuteTx; many, when set, holds the parameter rows of an
+// INSERT that runs as one statement for all of them (see ExecuteMany).
+func (e *Engine) executeTx(ctx context.Context, s *Session, flightTx *Tx, sql string, params []any, many *paramBatch) (res *Result, err error) {
 	tx := flightTx
 	if tx == nil {
 		tx = s.Tx()
@@ -264,12 +270,12 @@ func (e *Engine) ExecuteTx(ctx context.Context, s *Session, flightTx *Tx, sql st
 			}
 		}()
 	}
-	return e.executeIn(ctx, s, flightTx, tx, sql, params)
+	return e.executeIn(ctx, s, flightTx, tx, sql, params, many)
 }
 
 // executeIn runs one statement in tx (nil: none): flightTx, the Flight SQL
 // transaction the statement came with, or else the session's.
-func (e *Engine) executeIn(ctx context.Context, s *Session, flightTx, tx *Tx, sql string, params []any) (*Result, error) {
+func (e *Engine) executeIn(ctx context.Context, s *Session, flightTx, tx *Tx, sql string, params []any, many *paramBatch) (*Result, error) {
 	stmt, err := sqlparse.Parse(sql)
 	if err != nil {
 		return nil, parseError(err)
@@ -310,7 +316,12 @@ func (e *Engine) executeIn(ctx context.Context, s *Session, flightTx, tx *Tx, sq
 		ctx, cancel = context.WithTimeout(ctx, e.opts.QueryTimeout)
 		defer cancel()
 	}
-	res, err := e.run(ctx, s, sub, stmt, params)
+	var res *Result
+	if ins, ok := stmt.(*sqlparse.Insert); ok && many != nil && !impersonated {
+		res, err = e.insertMany(ctx, sub, ins, many)
+	} else {
+		res, err = e.run(ctx, s, sub, stmt, params)
+	}
 	if err != nil {
 		release()
 		err = deadlineError(ctx, err, e.opts.QueryTimeout)

@@ -40,6 +40,10 @@ func (stubExec) ExecuteEach(context.Context, *engine.Session, *engine.Tx, string
 	return nil, catalog.Errorf(catalog.KindInvalid, "stub: no statements")
 }
 
+func (stubExec) ExecuteMany(context.Context, *engine.Session, *engine.Tx, string, [][]any) (*engine.Result, error) {
+	return nil, catalog.Errorf(catalog.KindInvalid, "stub: no statements")
+}
+
 func (stubExec) Begin(*engine.Session) (*engine.Tx, error) {
 	return nil, catalog.Errorf(catalog.KindUnavailable, "stub: no transactions")
 }

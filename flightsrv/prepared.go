@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -161,8 +160,10 @@ func (s *Server) GetSchemaStatement(ctx context.Context, cmd flightsql.Statement
 	return &flight.SchemaResult{Schema: flight.SerializeSchema(info.Schema, s.alloc)}, nil
 }
 
-// DoPutPreparedStatementUpdate executes a prepared update once per bound
-// parameter row (once when none are bound) and returns the total count.
+// DoPutPreparedStatementUpdate executes a prepared update for every bound
+// parameter row (once when none are bound) and returns the total count:
+// the rows take effect all together or not at all (see
+// engine.Engine.ExecuteMany), and an error names the parameter row.
 func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql.PreparedStatementUpdate, rdr flight.MessageReader) (int64, error) {
 	sess, p, err := s.preparedFor(ctx, cmd.GetPreparedStatementHandle())
 	if err != nil {
@@ -177,27 +178,16 @@ func (s *Server) DoPutPreparedStatementUpdate(ctx context.Context, cmd flightsql
 		rows = p.params
 		s.mu.Unlock()
 	}
-	if len(rows) == 0 {
-		rows = [][]any{nil}
-	}
 	tx, err := s.txFor(sess, p.txID)
 	if err != nil {
 		return 0, err
 	}
-	var total int64
-	for i, params := range rows {
-		res, err := s.exec.ExecuteTx(ctx, sess, tx, p.sql, params...)
-		if err != nil {
-			// Name the failing parameter row (those before it are done).
-			if ce := (*catalog.Error)(nil); len(rows) > 1 && errors.As(err, &ce) {
-				err = catalog.WrapKind(ce.Kind, err, "parameter row %d", i+1)
-			}
-			return total, statusError(err)
-		}
-		res.Close()
-		total += res.RowsAffected
+	res, err := s.exec.ExecuteMany(ctx, sess, tx, p.sql, rows)
+	if err != nil {
+		return 0, statusError(err)
 	}
-	return total, nil
+	res.Close()
+	return res.RowsAffected, nil
 }
 
 // readParams reads every parameter row of a DoPut stream (a stream with no

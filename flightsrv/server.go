@@ -35,6 +35,9 @@ type Executor interface {
 	ExecuteTx(ctx context.Context, s *engine.Session, tx *engine.Tx, sql string, params ...any) (*engine.Result, error)
 	// ExecuteEach runs a statement once per parameter row as one result.
 	ExecuteEach(ctx context.Context, s *engine.Session, tx *engine.Tx, sql string, rows [][]any) (*engine.Result, error)
+	// ExecuteMany runs a statement for many parameter rows, all or
+	// nothing, and returns the summed count.
+	ExecuteMany(ctx context.Context, s *engine.Session, tx *engine.Tx, sql string, rows [][]any) (*engine.Result, error)
 	Begin(s *engine.Session) (*engine.Tx, error)
 	Audit(e engine.AuditEntry)
 }

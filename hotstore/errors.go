@@ -28,11 +28,23 @@ func errClosed() error {
 	return &catalog.Error{Kind: catalog.KindUnavailable, Msg: "hot store", Err: ErrClosed}
 }
 
+// DuplicateKeyError is what the error of a refused duplicate key wraps: it
+// is ErrDuplicateKey (errors.Is) and tells which key, as the key column's
+// Arrow ValueStr, so that a caller can tell which of its rows was refused.
+type DuplicateKeyError struct {
+	Key string
+}
+
+func (e *DuplicateKeyError) Error() string { return ErrDuplicateKey.Error() }
+
+// Is makes a DuplicateKeyError match ErrDuplicateKey.
+func (e *DuplicateKeyError) Is(target error) bool { return target == ErrDuplicateKey }
+
 func errDuplicate(value string, t *catalog.TableDef) error {
 	return &catalog.Error{
 		Kind: catalog.KindAlreadyExists,
 		Msg:  fmt.Sprintf("duplicate primary key %s in %s", value, t.ID),
-		Err:  ErrDuplicateKey,
+		Err:  &DuplicateKeyError{Key: value},
 	}
 }
 

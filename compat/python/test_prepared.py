@@ -50,6 +50,40 @@ def test_executemany_insert(conn, ns):
     assert query_all(conn, f"SELECT id, name, x FROM {ns}.t WHERE id = 42") == [(42, "n42", 21.0)]
 
 
+def test_executemany_is_all_or_nothing(conn, ns):
+    """A failing parameter row writes nothing, and the error names it."""
+    import adbc_driver_manager.dbapi as dbapi
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE SHARED TABLE {ns}.t (id BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+        rows = [(i, f"n{i}") for i in range(1, 11)]
+        rows[6] = (7, None)
+        with pytest.raises(dbapi.Error, match="parameter row 7"):
+            cur.executemany(f"INSERT INTO {ns}.t VALUES (?, ?)", rows)
+        rows[6] = (3, "again")
+        with pytest.raises(dbapi.Error, match="parameter row 7: duplicate primary key 3"):
+            cur.executemany(f"INSERT INTO {ns}.t VALUES (?, ?)", rows)
+    assert scalar(conn, f"SELECT count(*) FROM {ns}.t") == 0
+
+
+def test_executemany_many_rows(conn, ns):
+    """100k parameter rows in one executemany, as DuckDB's INSERT stores them."""
+    import datetime
+    import decimal
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE SHARED TABLE {ns}.t (id BIGINT PRIMARY KEY, name TEXT, n DECIMAL(10,2), "
+                    "x DOUBLE, ts TIMESTAMP)")
+        epoch = datetime.datetime(2024, 1, 1)
+        rows = [(i, f"n{i}", decimal.Decimal(i) / 1000, i / 3, epoch + datetime.timedelta(microseconds=i))
+                for i in range(100_000)]
+        cur.executemany(f"INSERT INTO {ns}.t VALUES (?, ?, ?, ?, ?)", rows)
+    assert scalar(conn, f"SELECT count(*) FROM {ns}.t") == 100_000
+    # DECIMAL(10,2) rounds i/1000 half away from zero, as DuckDB's cast does.
+    assert query_all(conn, f"SELECT id, name, n, x, ts FROM {ns}.t WHERE id IN (5, 99995) ORDER BY id") == [
+        (5, "n5", decimal.Decimal("0.01"), 5 / 3, epoch + datetime.timedelta(microseconds=5)),
+        (99995, "n99995", decimal.Decimal("100.00"), 99995 / 3, epoch + datetime.timedelta(microseconds=99995)),
+    ]
+
+
 def test_parameterized_update_and_delete(conn, table_t):
     with conn.cursor() as cur:
         cur.execute(f"UPDATE {table_t} SET name = ? WHERE id = ?", parameters=("B", 2))
