@@ -31,7 +31,9 @@ func newCanaryWorld(t *testing.T) *canaryWorld {
 	t.Helper()
 	// Every hot partition is kept in the shared hot cache once read, so the
 	// cache's long-lived relations hold canaries too.
-	ts := startServerWith(t, t.TempDir(), []string{"--hot-cache-min-rows", "1"}, nil)
+	// A generated query may recurse without end: it must time out (a
+	// client error), sooner than the default minute.
+	ts := startServerWith(t, t.TempDir(), []string{"--hot-cache-min-rows", "1", "--query-timeout", "5s"}, nil)
 	root := connect(t, ts.addr, "root", testRootPassword)
 	for _, q := range []string{
 		"CREATE NAMESPACE s",

@@ -358,14 +358,12 @@ func TestRefusedEscapes(t *testing.T) {
 }
 
 func codeOf(err error) codes.Code {
-	var ae adbcError
-	_ = ae
 	for _, c := range []codes.Code{codes.PermissionDenied, codes.InvalidArgument, codes.NotFound, codes.Unauthenticated, codes.AlreadyExists} {
 		if matchesCode(err, c) {
 			return c
 		}
 	}
-	return codes.Unknown
+	return grpcCode(err) // DeadlineExceeded, ResourceExhausted, …
 }
 
 // TestInsertFastPathMatchesDuckDB checks that literal VALUES, which skip
