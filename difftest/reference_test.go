@@ -19,6 +19,8 @@ import (
 type duckSide struct {
 	db   *duck.DB
 	conn *duck.Conn
+	// inTx says the workload has a transaction open (BEGIN … COMMIT).
+	inTx bool
 }
 
 func openDuck() (*duckSide, error) {
@@ -46,17 +48,34 @@ func (d *duckSide) run(_ context.Context, st *step, ns string) outcome {
 		return outcome{}
 	}
 	sql := st.refSQL(ns)
+	switch w := strings.ToUpper(strings.Fields(sql + " x")[0]); {
+	case w == "BEGIN" || w == "START":
+		d.inTx = true
+	case w == "COMMIT" || w == "END" || w == "ROLLBACK" || w == "ABORT":
+		d.inTx = false
+	}
 	var o outcome
 	runs := st.params
 	if len(runs) == 0 {
 		runs = [][]any{nil}
 	}
+	// The server runs the parameter rows of a prepared update as one
+	// statement: all of them or none. Outside the workload's own
+	// transaction that is DuckDB's transaction around the runs; inside
+	// it, a failing run aborts it on both sides.
+	batch := st.mode == modeExec && len(runs) > 1 && !d.inTx
+	if batch {
+		if err := d.conn.Exec("BEGIN"); err != nil {
+			return outcome{err: err}
+		}
+	}
 	for _, params := range runs {
 		recs, schema, err := d.query(sql, params)
 		defer release(recs)
 		if err != nil {
-			// A prepared update stops at the first failing run; the
-			// runs before it stay applied, as on the server.
+			if batch {
+				_ = d.conn.Exec("ROLLBACK")
+			}
 			return outcome{err: err}
 		}
 		o.schema = schema
@@ -73,6 +92,11 @@ func (d *duckSide) run(_ context.Context, st *step, ns string) outcome {
 		}
 		for _, rec := range recs {
 			o.rows = append(o.rows, recordRows(rec, st.signlessZero)...)
+		}
+	}
+	if batch {
+		if err := d.conn.Exec("COMMIT"); err != nil {
+			return outcome{err: err}
 		}
 	}
 	return o
