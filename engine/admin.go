@@ -62,6 +62,15 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 			}
 		}
 		return e.showTables(sub, ns)
+	case *sqlparse.ShowCreateTable:
+		t, err := e.describeTarget(sub, st.Table)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRead(sub, t); err != nil {
+			return nil, err
+		}
+		return e.showCreateTable(t), nil
 	case *sqlparse.DescribeTable:
 		t, err := e.describeTarget(sub, st.Table)
 		if err != nil {

@@ -108,6 +108,8 @@ func (e *Engine) Describe(ctx context.Context, s *Session, sql string) (*Stateme
 		return &StatementInfo{Schema: systemTables["tables"].schema, Params: emptySchema}, nil
 	case *sqlparse.DescribeTable:
 		return &StatementInfo{Schema: describeTableSchema.schema, Params: emptySchema}, nil
+	case *sqlparse.ShowCreateTable:
+		return &StatementInfo{Schema: showCreateSchema, Params: emptySchema}, nil
 	case *sqlparse.ShowStats:
 		return &StatementInfo{Schema: showStatsSchema.schema, Params: emptySchema}, nil
 	case *sqlparse.StorageFlush, *sqlparse.StorageCompact:

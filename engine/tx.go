@@ -359,7 +359,7 @@ func segmentsFingerprint(m coldstore.Manifest) string {
 func txAllowed(stmt sqlparse.Statement) bool {
 	switch st := stmt.(type) {
 	case *sqlparse.Select, *sqlparse.Explain, *sqlparse.Insert, *sqlparse.Update, *sqlparse.Delete, *sqlparse.Use,
-		*sqlparse.ShowNamespaces, *sqlparse.ShowTables, *sqlparse.DescribeTable, *sqlparse.ShowStats:
+		*sqlparse.ShowNamespaces, *sqlparse.ShowTables, *sqlparse.DescribeTable, *sqlparse.ShowStats, *sqlparse.ShowCreateTable:
 		return true
 	case *sqlparse.ExecuteAs:
 		return txAllowed(st.Stmt)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -98,4 +99,27 @@ func TestRenameTable(t *testing.T) {
 	root = connect(t, ts.addr, "root", testRootPassword)
 	root.mustExec("CREATE USER TABLE rn.old (id INT PRIMARY KEY)") // the old name is free
 	require.Equal(t, [][]string{{"0"}}, ann.mustQuery("SELECT count(*) FROM rn.old"))
+}
+
+// TestShowCreateTable: SHOW CREATE TABLE gives a statement that, run under
+// another name, makes a table DESCRIBE shows alike; it needs read access.
+func TestShowCreateTable(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	root := connect(t, ts.addr, "root", testRootPassword)
+	root.mustExec("CREATE NAMESPACE sc")
+	root.mustExec(`CREATE SHARED TABLE sc.t (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), "order" TEXT NOT NULL DEFAULT 'x', "Mixed" DECIMAL(10,2), at_ TIMESTAMP DEFAULT NOW()) WITH (ACCESS_LEVEL='PRIVATE', FLUSH_POLICY='rows:100,interval:60')`)
+	root.mustExec("ALTER TABLE sc.t ADD COLUMN extra INT DEFAULT 7")
+	rows := root.mustQuery("SHOW CREATE TABLE sc.t")
+	require.Len(t, rows, 1)
+	require.Equal(t, "sc.t", rows[0][0])
+	stmt := rows[0][1]
+	require.Contains(t, stmt, `"order" TEXT NOT NULL DEFAULT 'x'`)
+	require.Contains(t, stmt, `"Mixed" DECIMAL(10,2)`)
+	root.mustExec(strings.Replace(stmt, "sc.t ", "sc.copy ", 1))
+	require.Equal(t, root.mustQuery("DESCRIBE TABLE sc.t"), root.mustQuery("DESCRIBE TABLE sc.copy"))
+	require.Equal(t, root.mustQuery("SHOW CREATE TABLE sc.t")[0][1], strings.Replace(root.mustQuery("SHOW CREATE TABLE sc.copy")[0][1], "sc.copy ", "sc.t ", 1))
+
+	u := newUser(t, ts.addr, root, "una")
+	_, _, err := u.query("SHOW CREATE TABLE sc.t") // PRIVATE: not hers to read
+	requireCode(t, err, codes.PermissionDenied, "")
 }

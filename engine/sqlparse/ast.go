@@ -32,6 +32,12 @@ type Explain struct {
 	Query string
 }
 
+// ShowCreateTable is SHOW CREATE TABLE t: the CREATE statement that makes
+// the table as it is now.
+type ShowCreateTable struct {
+	Table TableRef
+}
+
 // Truncate is TRUNCATE [TABLE] t: every row of the caller's partition (the
 // whole table for a SHARED one).
 type Truncate struct {
@@ -293,6 +299,7 @@ func (*Insert) statement()          {}
 func (*Update) statement()          {}
 func (*Delete) statement()          {}
 func (*Truncate) statement()        {}
+func (*ShowCreateTable) statement() {}
 func (*CreateUser) statement()      {}
 func (*AlterUser) statement()       {}
 func (*DropUser) statement()        {}

@@ -31,6 +31,7 @@ func TestParseStatements(t *testing.T) {
 		{"select", "SELECT 1", &Select{SQL: "SELECT 1"}},
 		{"explain", "EXPLAIN SELECT 1", &Explain{Query: "SELECT 1"}},
 		{"truncate", "TRUNCATE TABLE app.t", &Truncate{Table: TableRef{Namespace: "app", Name: "t"}}},
+		{"show create table", "SHOW CREATE TABLE app.t", &ShowCreateTable{Table: TableRef{Namespace: "app", Name: "t"}}},
 		{"rename table", "ALTER TABLE app.t RENAME TO u", &AlterTable{Table: TableRef{Namespace: "app", Name: "t"}, Op: AlterRenameTable, NewName: "u"}},
 		{"truncate without TABLE", "truncate t;", &Truncate{Table: TableRef{Name: "t"}}},
 		{"explain analyze", "explain analyze WITH c AS (SELECT 1) SELECT * FROM c;", &Explain{Analyze: true, Query: "WITH c AS (SELECT 1) SELECT * FROM c"}},

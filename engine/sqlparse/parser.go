@@ -643,6 +643,14 @@ func (p *parser) show() (Statement, error) {
 			st.Namespace = ns
 		}
 		return st, p.end()
+	case p.isKw("CREATE") && isKwTok(p.peekAt(1), "TABLE"):
+		p.next()
+		p.next()
+		ref, err := p.tableRef()
+		if err != nil {
+			return nil, err
+		}
+		return &ShowCreateTable{Table: ref}, p.end()
 	case p.acceptKw("USERS"):
 		return &Select{SQL: "SELECT * FROM system.users"}, p.end()
 	case p.acceptKw("STORAGES"):
