@@ -125,6 +125,17 @@ func (e *Engine) prepareScoped(ctx context.Context, c *duck.Conn, sub subject, s
 
 // loadAll fills every scoped relation of q on c; on error nothing is left.
 func (e *Engine) loadAll(ctx context.Context, c *duck.Conn, sub subject, q *scopedQuery) error {
+	if txOf(ctx) == nil && tablesLoaded(q) > 1 {
+		// A query over several partitions reads them all in one Pebble
+		// snapshot, as a transaction does, so that a transaction committing
+		// while they load shows in all of them or in none.
+		rtx, err := e.readSnapshot(sub.user)
+		if err != nil {
+			return err
+		}
+		defer rtx.Rollback()
+		ctx = withTx(ctx, rtx)
+	}
 	for i, l := range q.loads {
 		if err := e.load(ctx, c, sub, l); err != nil {
 			_ = e.dropTemps(c, &scopedQuery{loads: q.loads[:i+1]})
@@ -132,6 +143,17 @@ func (e *Engine) loadAll(ctx context.Context, c *duck.Conn, sub subject, q *scop
 		}
 	}
 	return nil
+}
+
+// tablesLoaded counts the query's loads that read a table's stored rows.
+func tablesLoaded(q *scopedQuery) int {
+	n := 0
+	for _, l := range q.loads {
+		if l.table != nil && l.rows == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // scope parses sql with DuckDB, checks it against the allowlist and rewrites

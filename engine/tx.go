@@ -89,6 +89,19 @@ func (e *Engine) Begin(s *Session) (*Tx, error) {
 	return tx, nil
 }
 
+// readSnapshot starts a read-only transaction for one statement's reads
+// (see loadAll); the caller rolls it back once they are done.
+func (e *Engine) readSnapshot(owner catalog.UserID) (*Tx, error) {
+	h, err := e.hot.BeginTx()
+	if err != nil {
+		return nil, err
+	}
+	tx := &Tx{e: e, owner: owner, hot: h, parts: map[partKey]*txPart{}}
+	tx.touch()
+	e.txBegan(tx)
+	return tx, nil
+}
+
 func (tx *Tx) touch() { tx.used.Store(tx.e.opts.Now().UnixNano()) }
 
 // IdleFor is how long ago the transaction last ran a statement.
