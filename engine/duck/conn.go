@@ -73,8 +73,15 @@ func (c *Conn) abandonedDone() {
 }
 
 // Interrupt asks DuckDB to stop the statement running on c. Safe from any
-// goroutine.
-func (c *Conn) Interrupt() { ddb.Interrupt(c.conn) }
+// goroutine, and a no-op once c is closed (a watcher's interrupt may fire
+// while the result's owner closes the connection).
+func (c *Conn) Interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.mu.closed {
+		ddb.Interrupt(c.conn)
+	}
+}
 
 // Exec runs one statement and discards its result.
 func (c *Conn) Exec(sql string, params ...any) error {
