@@ -30,6 +30,12 @@ type Options struct {
 	// ResultMemoryLimit caps the bytes of result batches held at once over
 	// all queries; past it a query fails with ResourceExhausted. 0 = no cap.
 	ResultMemoryLimit int64
+	// ResultMemoryPerUser caps the bytes of result batches held at once for
+	// one user's queries (counted by the authenticated caller); past it
+	// that user's next batch fails with ResourceExhausted while other
+	// users go on. 0 = no cap (the server's default is a quarter of
+	// ResultMemoryLimit).
+	ResultMemoryPerUser int64
 	// ColdDir is the only directory DuckDB may read files from.
 	ColdDir string
 	// MaxIdleConns bounds the idle DuckDB connections kept (default 16).
@@ -139,6 +145,8 @@ type Engine struct {
 		mu sync.Mutex
 		m  map[catalog.UserID]int
 	}
+	// budgets charge each user's results (Options.ResultMemoryPerUser).
+	budgets resultBudgets
 
 	closeOnce sync.Once
 }
@@ -174,6 +182,7 @@ func Open(hot HotStore, users Users, cold ColdStore, jobsMgr Jobs, opts Options)
 		idle:  make(chan *duck.Conn, opts.MaxIdleConns),
 	}
 	e.running.m = map[catalog.UserID]int{}
+	e.budgets.limit = opts.ResultMemoryPerUser
 	e.coldState = newColdState()
 	e.hotCache = newHotCache()
 	e.folds = newFolds()

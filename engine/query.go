@@ -61,7 +61,11 @@ func (e *Engine) queryAs(ctx context.Context, sub subject, sql string, params []
 		e.release(c, e.dropTemps(c, q) != nil)
 		return nil, duckError(err, q)
 	}
-	res := &Result{schema: rows.Schema(), rows: rows}
+	// The batches count against the caller's own cap too, so that one user
+	// holding many large results cannot take the whole server's.
+	budget := e.budgets.of(sub.actor)
+	rows.SetBudget(budget)
+	res := &Result{schema: rows.Schema(), rows: rows, budget: budget}
 	res.onClose = func() {
 		// A result that ended in an error or was abandoned half-read is not
 		// trusted to leave its connection reusable.

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,9 @@ type Result struct {
 	schema *arrow.Schema
 	recs   []arrow.RecordBatch
 	rows   *duck.Rows
+	// budget is the user's result memory budget rows is charged to (nil:
+	// no per-user cap).
+	budget *duck.Budget
 	conn   *duck.Conn
 	scoped *scopedQuery
 	// tx is the transaction the statement ran in: an error streaming the
@@ -113,6 +117,10 @@ func (r *Result) Next() arrow.RecordBatch {
 		if rec == nil {
 			if err := r.rows.Err(); err != nil && r.err == nil {
 				r.err = duckError(err, r.scoped)
+				if errors.Is(err, duck.ErrUserResultMemory) {
+					r.err = catalog.WrapKind(catalog.KindResourceExhausted, err,
+						"results held for your queries exceed the server's --result-memory-per-user cap of %d bytes: read or close your other open results first, fetch fewer or smaller values, or retry", r.budget.Limit())
+				}
 				if !r.deadline.IsZero() && time.Now().After(r.deadline) {
 					r.err = catalog.WrapKind(catalog.KindDeadline, err, "query exceeded the %s timeout", r.timeout)
 				}
@@ -186,6 +194,27 @@ func affectedResult(n int64) *Result {
 	defer col.Release()
 	rec := array.NewRecordBatch(affectedSchema, []arrow.Array{col}, 1)
 	return &Result{schema: affectedSchema, recs: []arrow.RecordBatch{rec}, RowsAffected: n, IsUpdate: true}
+}
+
+// resultBudgets holds one duck.Budget per user (Options.ResultMemoryPerUser).
+// A user's budget is kept for the engine's life: batches still charged to it
+// would otherwise be forgotten by a fresh one (one small entry per user who
+// ran a query).
+type resultBudgets struct {
+	limit int64    // 0 = no per-user cap
+	m     sync.Map // catalog.UserID → *duck.Budget
+}
+
+// of returns user's budget, or nil when there is no per-user cap.
+func (b *resultBudgets) of(user catalog.UserID) *duck.Budget {
+	if b.limit <= 0 {
+		return nil
+	}
+	if v, ok := b.m.Load(user); ok {
+		return v.(*duck.Budget)
+	}
+	v, _ := b.m.LoadOrStore(user, duck.NewBudget(b.limit))
+	return v.(*duck.Budget)
 }
 
 // Cancel interrupts the query (CancelFlightInfo); the stream then ends with

@@ -101,7 +101,7 @@ type config struct {
 	evictionInterval, foldQuiet                          time.Duration
 	foldPercent                                          int
 	hotCacheMinRows                                      int
-	resultMemoryLimit                                    string
+	resultMemoryLimit, resultMemoryPerUser               string
 	bcryptCost                                           int
 	hotMaxRows                                           int64
 	hotMaxAge                                            time.Duration
@@ -156,6 +156,7 @@ func (m *Main) parse(args []string) (config, error) {
 	fs.IntVar(&c.foldPercent, "fold-percent", fp, "fold (flush and compact) a partition whose queries merge hot versions amounting to this percentage of its cold rows; -1 disables [KALAMDB_FOLD_PERCENT]")
 	fs.DurationVar(&c.foldQuiet, "fold-quiet", durEnv("KALAMDB_FOLD_QUIET", 30*time.Second), "how long a partition to fold must go without writes first [KALAMDB_FOLD_QUIET]")
 	fs.StringVar(&c.resultMemoryLimit, "result-memory-limit", env("KALAMDB_RESULT_MEMORY_LIMIT", "2GB"), "bytes of result batches the server holds at once over all queries, e.g. 512MB; 0 = no cap [KALAMDB_RESULT_MEMORY_LIMIT]")
+	fs.StringVar(&c.resultMemoryPerUser, "result-memory-per-user", env("KALAMDB_RESULT_MEMORY_PER_USER", ""), "bytes of result batches held at once for one user's queries, e.g. 256MB; default a quarter of --result-memory-limit, 0 = no cap [KALAMDB_RESULT_MEMORY_PER_USER]")
 	fs.StringVar(&c.oidcConfig, "oidc-config", env("KALAMDB_OIDC_CONFIG", ""), "JSON file listing trusted OIDC issuers [KALAMDB_OIDC_CONFIG]")
 	version := fs.Bool("version", false, "print the version, commit and DuckDB version, then exit")
 	fs.Usage = func() {} // the flag package calls it on errors too; see below
@@ -181,6 +182,12 @@ func (m *Main) parse(args []string) (config, error) {
 	if _, err := parseBytes(c.resultMemoryLimit); err != nil {
 		fmt.Fprintf(m.Stderr, "kalamdb: --result-memory-limit: %v\n", err)
 		return c, errUsage
+	}
+	if c.resultMemoryPerUser != "" {
+		if _, err := parseBytes(c.resultMemoryPerUser); err != nil {
+			fmt.Fprintf(m.Stderr, "kalamdb: --result-memory-per-user: %v\n", err)
+			return c, errUsage
+		}
 	}
 	if c.memoryLimit != "" {
 		n, err := parseBytes(c.memoryLimit)
@@ -286,7 +293,12 @@ func (m *Main) Run(ctx context.Context, args []string) (err error) {
 		return fmt.Errorf("open jobs: %w", err)
 	}
 	resultLimit, _ := parseBytes(c.resultMemoryLimit) // checked by parse
-	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ResultMemoryLimit: resultLimit, ColdDir: coldDir,
+	perUser := resultLimit / 4
+	if c.resultMemoryPerUser != "" {
+		perUser, _ = parseBytes(c.resultMemoryPerUser) // checked by parse
+	}
+	eng, err := engine.Open(store, users, cold, jobMgr, engine.Options{Threads: c.threads, MemoryLimit: c.memoryLimit, ResultMemoryLimit: resultLimit,
+		ResultMemoryPerUser: perUser, ColdDir: coldDir,
 		QueryTimeout: c.queryTimeout, MaxQueriesPerUser: c.maxQueriesPerUser, Failpoint: m.failpoint(), EvictionInterval: c.evictionInterval, HotCacheMinRows: c.hotCacheMinRows,
 		FoldPercent: c.foldPercent, FoldQuiet: c.foldQuiet, HotMaxRows: disabledIfZero(c.hotMaxRows), HotMaxAge: disabledIfZero(c.hotMaxAge),
 		Logger: log.With("component", "engine")})

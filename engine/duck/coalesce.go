@@ -168,10 +168,10 @@ func (r *Rows) nextDirect(maxRows int, maxBytes int64) arrow.RecordBatch {
 	for i, w := range r.direct {
 		// Pooled memory is not zeroed: bitmaps are cleared, values are
 		// fully overwritten for the rows the batch holds.
-		data[i] = memory.NewResizableBuffer(r.c.alloc)
+		data[i] = memory.NewResizableBuffer(r.alloc)
 		switch {
 		case w == widthString:
-			strs[i] = &stringColumn{offsets: memory.NewResizableBuffer(r.c.alloc), data: data[i]}
+			strs[i] = &stringColumn{offsets: memory.NewResizableBuffer(r.alloc), data: data[i]}
 			strs[i].offsets.Resize((maxRows + 1) * 4)
 			data[i].Resize(maxRows * 16)
 		case w < 0:
@@ -180,7 +180,7 @@ func (r *Rows) nextDirect(maxRows int, maxBytes int64) arrow.RecordBatch {
 		default:
 			data[i].Resize(maxRows * w)
 		}
-		valid[i] = memory.NewResizableBuffer(r.c.alloc)
+		valid[i] = memory.NewResizableBuffer(r.alloc)
 		valid[i].Resize(bitmapBytes)
 		clear(valid[i].Bytes())
 	}
@@ -202,9 +202,9 @@ func (r *Rows) nextDirect(maxRows int, maxBytes int64) arrow.RecordBatch {
 		}
 		return b
 	}
-	if r.c.resultLimit > 0 && r.c.alloc.used.Load() > r.c.resultLimit {
+	if err := r.memoryErr(); err != nil {
 		release()
-		r.err, r.done = ErrResultMemory, true
+		r.err, r.done = err, true
 		return nil
 	}
 	n := 0

@@ -9,7 +9,8 @@ import (
 
 // BenchmarkNextBatchStrings streams a result of short strings (the common
 // case of the direct copy, which measures every chunk's string bytes before
-// copying) in 64k-row, 8 MiB batches.
+// copying) in 64k-row, 8 MiB batches; the budget= cases charge the result
+// to a per-user Budget (never exceeded), as the engine does.
 func BenchmarkNextBatchStrings(b *testing.B) {
 	d := newTestDB(b)
 	c, err := d.Connect()
@@ -21,23 +22,37 @@ func BenchmarkNextBatchStrings(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, cols := range []string{"s", "i, s, u"} {
-		b.Run(fmt.Sprintf("cols=%s", cols), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				r, err := c.Query("SELECT " + cols + " FROM t")
-				if err != nil {
-					b.Fatal(err)
-				}
-				var n int64
-				for rec := r.NextBatch(65536, 8<<20); rec != nil; rec = r.NextBatch(65536, 8<<20) {
-					n += rec.NumRows()
-					rec.Release()
-				}
-				if err := r.Err(); err != nil || n != 1000000 {
-					b.Fatalf("%d rows, %v", n, err)
-				}
-				r.Close()
+		for _, budget := range []*Budget{nil, NewBudget(1 << 40)} {
+			name := fmt.Sprintf("cols=%s", cols)
+			if budget != nil {
+				name += ",budget=on"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				benchNextBatch(b, c, cols, budget)
+			})
+		}
+	}
+}
+
+func benchNextBatch(b *testing.B, c *Conn, cols string, budget *Budget) {
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := c.Query("SELECT " + cols + " FROM t")
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.SetBudget(budget)
+		var n int64
+		for rec := r.NextBatch(65536, 8<<20); rec != nil; rec = r.NextBatch(65536, 8<<20) {
+			n += rec.NumRows()
+			rec.Release()
+		}
+		if err := r.Err(); err != nil || n != 1000000 {
+			b.Fatalf("%d rows, %v", n, err)
+		}
+		r.Close()
+	}
+	if budget != nil && budget.Used() != 0 {
+		b.Fatalf("%d bytes still charged", budget.Used())
 	}
 }

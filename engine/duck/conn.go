@@ -73,8 +73,15 @@ func (c *Conn) abandonedDone() {
 }
 
 // Interrupt asks DuckDB to stop the statement running on c. Safe from any
-// goroutine.
-func (c *Conn) Interrupt() { ddb.Interrupt(c.conn) }
+// goroutine, and a no-op once c is closed (a watcher's interrupt may fire
+// while the result's owner closes the connection).
+func (c *Conn) Interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.mu.closed {
+		ddb.Interrupt(c.conn)
+	}
+}
 
 // Exec runs one statement and discards its result.
 func (c *Conn) Exec(sql string, params ...any) error {
@@ -295,7 +302,7 @@ func (p *Prepared) QueryContext(ctx context.Context, params ...any) (*Rows, erro
 	if err := p.bind(params); err != nil {
 		return nil, err
 	}
-	r := &Rows{c: p.c}
+	r := &Rows{c: p.c, alloc: p.c.alloc}
 	if ddb.PendingPreparedStreaming(p.stmt, &r.pending) == ddb.StateError {
 		msg := ddb.PendingError(r.pending)
 		ddb.DestroyPending(&r.pending)
@@ -375,6 +382,35 @@ type Rows struct {
 	// direct holds per-column copy widths when every column can be copied
 	// straight from DuckDB's vectors (see coalesce.go); nil otherwise.
 	direct []int
+	// alloc makes the buffers of the batches nextDirect fills: the shared
+	// pool, or a budgetAllocator over it once SetBudget is called.
+	alloc  memory.Allocator
+	budget *Budget
+}
+
+// SetBudget charges the batches r hands out from now on to b (nil: to no
+// budget) until they are released; past b's limit, r's next fetch fails
+// with ErrUserResultMemory. Call it before the first Next or NextBatch.
+func (r *Rows) SetBudget(b *Budget) {
+	r.budget = b
+	r.alloc = r.c.alloc
+	if b != nil {
+		r.alloc = &budgetAllocator{pool: r.c.alloc, budget: b}
+	}
+}
+
+// memoryErr is the error that stops the next fetch when the batches held
+// are past the result's budget or the server's limit, else nil. The budget
+// comes first: a user past their own cap is told so, not that the server
+// is full.
+func (r *Rows) memoryErr() error {
+	if r.budget != nil && r.budget.exceeded() {
+		return ErrUserResultMemory
+	}
+	if r.c.resultLimit > 0 && r.c.alloc.used.Load() > r.c.resultLimit {
+		return ErrResultMemory
+	}
+	return nil
 }
 
 // Schema is the result's Arrow schema.
@@ -391,8 +427,8 @@ func (r *Rows) Next() arrow.RecordBatch {
 	if r.done {
 		return nil
 	}
-	if r.c.resultLimit > 0 && r.c.alloc.used.Load() > r.c.resultLimit {
-		r.err, r.done = ErrResultMemory, true
+	if err := r.memoryErr(); err != nil {
+		r.err, r.done = err, true
 		return nil
 	}
 	chunk := ddb.FetchChunk(r.res)

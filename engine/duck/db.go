@@ -32,6 +32,10 @@ type Options struct {
 // for all results past Options.ResultMemoryLimit.
 var ErrResultMemory = errors.New("results in flight exceed the server's result memory limit")
 
+// ErrUserResultMemory ends a result whose next batch would take the batches
+// held for the results of its Budget (one user's) past the budget's limit.
+var ErrUserResultMemory = errors.New("results in flight exceed the per-user result memory limit")
+
 // DB is one in-memory DuckDB instance, locked down.
 type DB struct {
 	db ddb.Database

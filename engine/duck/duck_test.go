@@ -236,3 +236,65 @@ func releaseRecs(recs []arrow.RecordBatch) {
 		r.Release()
 	}
 }
+
+// TestResultMemoryBudget: two users' results charged to their own Budgets.
+// One holding batches past its budget gets ErrUserResultMemory while the
+// other, under the same server limit, streams everything; releasing the
+// batches gives the first its budget back.
+func TestResultMemoryBudget(t *testing.T) {
+	d, err := Open(Options{Threads: 2, ResultMemoryLimit: 200 << 20})
+	require.NoError(t, err)
+	defer func() { _ = d.Close() }()
+	greedy, other := NewBudget(20<<20), NewBudget(20<<20)
+	cg, err := d.Connect()
+	require.NoError(t, err)
+	defer cg.Close()
+	co, err := d.Connect()
+	require.NoError(t, err)
+	defer co.Close()
+	q := "SELECT repeat('x', 1000000) AS s FROM range(100) t(i)"
+	query := func(c *Conn, b *Budget) *Rows {
+		r, err := c.Query(q)
+		require.NoError(t, err)
+		r.SetBudget(b)
+		return r
+	}
+
+	r := query(cg, greedy)
+	var held []arrow.RecordBatch
+	for rec := r.NextBatch(65536, 4<<20); rec != nil; rec = r.NextBatch(65536, 4<<20) {
+		held = append(held, rec)
+	}
+	require.ErrorIs(t, r.Err(), ErrUserResultMemory)
+	require.Less(t, len(held), 10, "stopped near 20 MB of 100 MB")
+	require.Greater(t, greedy.Used(), greedy.Limit())
+	r.Close()
+
+	// The other user streams all 100 MB (holding one batch at a time)
+	// while the first still holds its batches.
+	ro := query(co, other)
+	var rows int64
+	for rec := ro.NextBatch(65536, 4<<20); rec != nil; rec = ro.NextBatch(65536, 4<<20) {
+		rows += rec.NumRows()
+		rec.Release()
+	}
+	require.NoError(t, ro.Err())
+	require.EqualValues(t, 100, rows)
+	ro.Close()
+	require.Zero(t, other.Used())
+
+	// Released batches free the budget, even after their Rows closed.
+	releaseRecs(held)
+	require.Zero(t, greedy.Used())
+	r = query(cg, greedy)
+	defer r.Close()
+	rows = 0
+	for rec := r.NextBatch(65536, 4<<20); rec != nil; rec = r.NextBatch(65536, 4<<20) {
+		rows += rec.NumRows()
+		rec.Release()
+	}
+	require.NoError(t, r.Err())
+	require.EqualValues(t, 100, rows)
+	require.Zero(t, greedy.Used())
+	require.Zero(t, d.alloc.used.Load())
+}
