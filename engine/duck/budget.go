@@ -50,20 +50,12 @@ func (a *budgetAllocator) Allocate(size int) []byte {
 }
 
 // Reallocate grows b to size, keeping its contents.
-func (a *budgetAllocator) Reallocate(size int, b []byte) []byte {
-	if cap(b) >= size {
-		return b[:size]
-	}
-	nb := a.Allocate(size)
-	copy(nb, b)
-	a.Free(b)
-	return nb
-}
+func (a *budgetAllocator) Reallocate(size int, b []byte) []byte { return reallocate(a, size, b) }
 
 // Free returns a buffer to the pool and credits the budget with what
 // Allocate charged for it.
 func (a *budgetAllocator) Free(b []byte) {
-	if c := cap(b); c >= minPooled && c&(c-1) == 0 {
+	if c := cap(b); pooled(c) {
 		a.budget.used.Add(-int64(c))
 	}
 	a.pool.Free(b)

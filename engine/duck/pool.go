@@ -40,7 +40,11 @@ func (a *poolAllocator) Allocate(size int) []byte {
 }
 
 // Reallocate grows b to size, keeping its contents.
-func (a *poolAllocator) Reallocate(size int, b []byte) []byte {
+func (a *poolAllocator) Reallocate(size int, b []byte) []byte { return reallocate(a, size, b) }
+
+// reallocate is Reallocate for any allocator: b itself when it has room,
+// else a new buffer from a with b's contents, b freed.
+func reallocate(a memory.Allocator, size int, b []byte) []byte {
 	if cap(b) >= size {
 		return b[:size]
 	}
@@ -50,10 +54,14 @@ func (a *poolAllocator) Reallocate(size int, b []byte) []byte {
 	return nb
 }
 
+// pooled reports whether a buffer of capacity c came from the pools (and
+// is counted in used).
+func pooled(c int) bool { return c >= minPooled && c&(c-1) == 0 }
+
 // Free returns a pooled buffer.
 func (a *poolAllocator) Free(b []byte) {
 	c := cap(b)
-	if c < minPooled || c&(c-1) != 0 {
+	if !pooled(c) {
 		return
 	}
 	b = b[:c]
