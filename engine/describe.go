@@ -152,12 +152,9 @@ func (e *Engine) describeSelectAs(ctx context.Context, sub subject, sql string, 
 	if err != nil {
 		return nil, err
 	}
-	var overrides map[catalog.TableID][]arrow.RecordBatch
-	if as != nil {
-		// Scoped as a RETURNING list is (see scoper.rewrite).
-		overrides = map[catalog.TableID][]arrow.RecordBatch{}
-	}
-	q, err := e.scope(ctx, c, sub, sql, overrides)
+	// as rewrites a RETURNING list, whose relation stays a plain table
+	// reference (see scoper.plainRefs).
+	q, err := e.scope(ctx, c, sub, sql, nil, as != nil)
 	if err != nil {
 		e.release(c, ctx.Err() != nil)
 		return nil, err

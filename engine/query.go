@@ -117,7 +117,9 @@ func (e *Engine) prepareScoped(ctx context.Context, c *duck.Conn, sub subject, s
 			return q, e.loadAll(ctx, c, sub, q)
 		}
 	}
-	q, err := e.scope(ctx, c, sub, sql, overrides)
+	// Overrides are a RETURNING list's rows: its relation stays a plain
+	// table reference (see scoper.plainRefs).
+	q, err := e.scope(ctx, c, sub, sql, overrides, overrides != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,7 @@ func tablesLoaded(q *scopedQuery) int {
 
 // scope parses sql with DuckDB, checks it against the allowlist and rewrites
 // every table reference to a scoped relation.
-func (e *Engine) scope(ctx context.Context, c *duck.Conn, sub subject, sql string, overrides map[catalog.TableID][]arrow.RecordBatch) (*scopedQuery, error) {
+func (e *Engine) scope(ctx context.Context, c *duck.Conn, sub subject, sql string, overrides map[catalog.TableID][]arrow.RecordBatch, plainRefs bool) (*scopedQuery, error) {
 	treeJSON, err := scalarString(ctx, c, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", sql)
 	if err != nil {
 		return nil, duckError(err, nil)
@@ -171,7 +173,7 @@ func (e *Engine) scope(ctx context.Context, c *duck.Conn, sub subject, sql strin
 	if err != nil {
 		return nil, err
 	}
-	sc := &scoper{ctx: ctx, e: e, sub: sub, overrides: overrides, full: map[catalog.TableID]*tableLoad{}, token: randomToken()}
+	sc := &scoper{ctx: ctx, e: e, sub: sub, overrides: overrides, plainRefs: plainRefs, full: map[catalog.TableID]*tableLoad{}, token: randomToken()}
 	if err := sc.rewrite(tree); err != nil {
 		if isErr, _ := tree["error"].(bool); isErr {
 			err = e.keywordHint(sub, sql, err)

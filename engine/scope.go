@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -131,6 +132,11 @@ type scoper struct {
 	// keep the column, hidden from stars by hideSeq; otherwise every
 	// relation is narrowed to the table's own columns (see project).
 	seqNamed bool
+	// plainRefs keeps every relation a plain table reference, as when the
+	// query names _seq: a RETURNING list runs as DuckDB's own DELETE …
+	// RETURNING over its relation (returningStatement), stars hidden from
+	// _seq by EXCLUDE.
+	plainRefs bool
 	// describing counts the DESCRIBE SHOW_REFs the walk is inside.
 	describing int
 	refs       []scopedRef
@@ -196,11 +202,7 @@ func (s *scoper) rewrite(tree map[string]any) error {
 	if len(stmts) != 1 {
 		return catalog.Errorf(catalog.KindInvalid, "multiple statements are not allowed")
 	}
-	// A RETURNING list (the only query with overrides, if only an empty
-	// map when it is described) keeps its relation
-	// a plain table reference: it runs as DuckDB's own DELETE … RETURNING
-	// over it (returningStatement), stars hidden from _seq by EXCLUDE.
-	s.seqNamed = s.overrides != nil || mentions(stmts[0], catalog.SeqColumn)
+	s.seqNamed = s.plainRefs || mentions(stmts[0], catalog.SeqColumn)
 	if err := s.walk(stmts[0], nil); err != nil {
 		return err
 	}
@@ -693,17 +695,13 @@ func castNonFinite(v any) {
 						text = p[0]
 					}
 				}
-				loc := x["query_location"]
-				child := map[string]any{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "query_location": loc,
-					"value": map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": false, "value": text}}
 				alias, _ := x["alias"].(string)
 				if alias == "" {
 					f, _ := strconv.ParseFloat(text, 64)
 					alias = duckDoubleName(f, text)
 				}
-				clear(x)
-				x["class"], x["type"], x["query_location"] = "CAST", "OPERATOR_CAST", loc
-				x["alias"], x["child"], x["cast_type"], x["try_cast"] = alias, child, typ, false
+				loc := x["query_location"]
+				replaceNode(x, castNode(varcharConstant(&text, loc), typ), alias, loc)
 				return
 			}
 		}
@@ -749,21 +747,9 @@ func bindCurrentUser(m map[string]any, user catalog.UserID) {
 	if alias == "" {
 		alias = "current_user"
 	}
+	name := string(user)
 	loc := m["query_location"]
-	for k := range m {
-		delete(m, k)
-	}
-	m["class"] = "CONSTANT"
-	m["type"] = "VALUE_CONSTANT"
-	m["alias"] = alias
-	if loc != nil {
-		m["query_location"] = loc
-	}
-	m["value"] = map[string]any{
-		"type":    map[string]any{"id": "VARCHAR", "type_info": nil},
-		"is_null": false,
-		"value":   string(user),
-	}
+	replaceNode(m, varcharConstant(&name, nil), alias, loc)
 }
 
 // bindCurrentSchema replaces a CURRENT_SCHEMA() call with the subject's
@@ -775,23 +761,43 @@ func bindCurrentSchema(m map[string]any, ns catalog.NamespaceID) {
 	if alias == "" {
 		alias = "current_schema()"
 	}
+	var value *string
+	if ns != "" {
+		name := string(ns)
+		value = &name
+	}
 	loc := m["query_location"]
-	for k := range m {
-		delete(m, k)
+	replaceNode(m, castNode(varcharConstant(value, nil), map[string]any{"id": "VARCHAR", "type_info": nil}), alias, loc)
+}
+
+// varcharConstant is a parse-tree constant of type VARCHAR: *value, or
+// NULL when value is nil; loc is its query_location (none when nil).
+func varcharConstant(value *string, loc any) map[string]any {
+	v := map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": value == nil}
+	if value != nil {
+		v["value"] = *value
 	}
-	value := map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": false, "value": string(ns)}
-	if ns == "" {
-		value = map[string]any{"type": map[string]any{"id": "VARCHAR", "type_info": nil}, "is_null": true}
+	c := map[string]any{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "value": v}
+	if loc != nil {
+		c["query_location"] = loc
 	}
-	m["class"] = "CAST"
-	m["type"] = "OPERATOR_CAST"
+	return c
+}
+
+// castNode is a parse-tree CAST of child to castType.
+func castNode(child map[string]any, castType any) map[string]any {
+	return map[string]any{"class": "CAST", "type": "OPERATOR_CAST", "child": child, "cast_type": castType, "try_cast": false}
+}
+
+// replaceNode makes m the node n, named alias, at the query_location loc
+// (none when nil), in place: the tree's parent keeps pointing at m.
+func replaceNode(m, n map[string]any, alias string, loc any) {
+	clear(m)
+	maps.Copy(m, n)
 	m["alias"] = alias
 	if loc != nil {
 		m["query_location"] = loc
 	}
-	m["child"] = map[string]any{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "value": value}
-	m["cast_type"] = map[string]any{"id": "VARCHAR", "type_info": nil}
-	m["try_cast"] = false
 }
 
 // projections returns, for a query that does not name _seq, one statement
