@@ -67,16 +67,10 @@ func (e *Engine) admin(ctx context.Context, sub subject, stmt sqlparse.Statement
 		if err != nil {
 			return nil, err
 		}
-		if err := checkRead(sub, t); err != nil {
-			return nil, err
-		}
 		return e.showCreateTable(t), nil
 	case *sqlparse.DescribeTable:
 		t, err := e.describeTarget(sub, st.Table)
 		if err != nil {
-			return nil, err
-		}
-		if err := checkRead(sub, t); err != nil {
 			return nil, err
 		}
 		return describeTable(t)
@@ -253,20 +247,24 @@ func (e *Engine) dropUser(ctx context.Context, sub subject, st *sqlparse.DropUse
 	return messageResult(fmt.Sprintf("User %s dropped", st.Name)), nil
 }
 
-// describeTarget resolves DESCRIBE's table, including system tables.
+// describeTarget resolves the table DESCRIBE TABLE or SHOW CREATE TABLE
+// names, system tables included, and checks that the subject may read it.
 func (e *Engine) describeTarget(sub subject, ref sqlparse.TableRef) (*catalog.TableDef, error) {
 	id, err := e.resolveTable(sub, string(ref.Namespace), string(ref.Name))
 	if err != nil {
 		return nil, err
 	}
+	var t *catalog.TableDef
 	if id.Namespace == catalog.SystemNamespace || id.Namespace == infoSchemaNamespace {
 		st, ok := virtualTable(id)
 		if !ok {
 			return nil, catalog.Errorf(catalog.KindNotFound, "table %s does not exist", id)
 		}
-		return (&catalog.TableDef{ID: id, Type: catalog.TableSystem, Columns: st.columns}).Seal(), nil
+		t = (&catalog.TableDef{ID: id, Type: catalog.TableSystem, Columns: st.columns}).Seal()
+	} else if t, err = e.tableRef(sub, ref); err != nil {
+		return nil, err
 	}
-	return e.tableRef(sub, ref)
+	return t, checkRead(sub, t)
 }
 
 func (e *Engine) createTable(sub subject, st *sqlparse.CreateTable) (*Result, error) {

@@ -120,26 +120,23 @@ type rmwLane struct {
 	waiting atomic.Int32
 }
 
-func (c *coldState) lane(k partKey) *rmwLane {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l, ok := c.lanes[k]
-	if !ok {
-		l = &rmwLane{}
-		c.lanes[k] = l
-	}
-	return l
-}
+func (c *coldState) lane(k partKey) *rmwLane { return partEntry(c, c.lanes, k) }
 
-func (c *coldState) combiner(k partKey) *keyUpdateCombiner {
+func (c *coldState) combiner(k partKey) *keyUpdateCombiner { return partEntry(c, c.combs, k) }
+
+func (c *coldState) lock(k partKey) *sync.RWMutex { return partEntry(c, c.locks, k) }
+
+// partEntry returns partition k's entry of one of c's per-partition maps,
+// made (zero) on first use.
+func partEntry[V any](c *coldState, m map[partKey]*V, k partKey) *V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b, ok := c.combs[k]
+	v, ok := m[k]
 	if !ok {
-		b = &keyUpdateCombiner{}
-		c.combs[k] = b
+		v = new(V)
+		m[k] = v
 	}
-	return b
+	return v
 }
 
 func newColdState() *coldState {
@@ -147,17 +144,6 @@ func newColdState() *coldState {
 		dirty: map[partKey]int64{}, lastSeen: map[partKey]int64{}, lanes: map[partKey]*rmwLane{},
 		combs: map[partKey]*keyUpdateCombiner{}, removing: map[string]int{}, firstWrite: map[partKey]int64{},
 		openTxs: map[*Tx]int64{}}
-}
-
-func (c *coldState) lock(k partKey) *sync.RWMutex {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l, ok := c.locks[k]
-	if !ok {
-		l = &sync.RWMutex{}
-		c.locks[k] = l
-	}
-	return l
 }
 
 // acquire pins segment files for a reader; the returned func unpins them.
@@ -416,6 +402,20 @@ func (e *Engine) flushed(k partKey, counted int64) {
 	}
 	// Written while the flush ran: as old as the flush at most.
 	e.coldState.firstWrite[k] = now
+}
+
+// forgetPartition drops the scheduler's bookkeeping of a partition emptied
+// outside a flush (TRUNCATE, a dropped user's cleanup): its unflushed
+// writes, their age, its last flush and its fold candidacy.
+func (e *Engine) forgetPartition(k partKey) {
+	e.coldState.mu.Lock()
+	delete(e.coldState.dirty, k)
+	delete(e.coldState.firstWrite, k)
+	delete(e.coldState.lastSeen, k)
+	e.coldState.mu.Unlock()
+	e.folds.mu.Lock()
+	delete(e.folds.cands, k)
+	e.folds.mu.Unlock()
 }
 
 // compactPartition merges all segments of a partition into one sorted

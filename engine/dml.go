@@ -83,20 +83,28 @@ func (e *Engine) insertRows(ctx context.Context, t *catalog.TableDef, user catal
 		l := e.coldState.lock(partKey{t.StoreID, user})
 		l.RLock()
 		defer l.RUnlock()
-		man, err := e.manifest(t, user)
-		if err != nil {
+		if err := e.checkNewColdKeys(ctx, t, user, rec.Column(t.PrimaryKeyIndex())); err != nil {
 			return err
-		}
-		e.noteInsertCheck(ctx, t, user, man)
-		if len(man.Segments) > 0 {
-			if err := e.checkColdDuplicates(ctx, t, user, man, rec.Column(t.PrimaryKeyIndex())); err != nil {
-				return err
-			}
 		}
 	}
 	err := e.hot.Insert(ctx, t, user, rec, seqs)
 	e.wrote(ctx, t, user, rec.NumRows(), err)
 	return err
+}
+
+// checkNewColdKeys refuses keys whose newest version in the partition's
+// segments is a live row; in a transaction it notes the segments checked
+// for COMMIT. The caller holds the partition's lock shared.
+func (e *Engine) checkNewColdKeys(ctx context.Context, t *catalog.TableDef, user catalog.UserID, keys arrow.Array) error {
+	man, err := e.manifest(t, user)
+	if err != nil {
+		return err
+	}
+	e.noteInsertCheck(ctx, t, user, man)
+	if len(man.Segments) == 0 {
+		return nil
+	}
+	return e.checkColdDuplicates(ctx, t, user, man, keys)
 }
 
 // evalInsertSource evaluates an INSERT's VALUES or SELECT source in DuckDB,

@@ -68,17 +68,8 @@ func (e *Engine) moveRows(ctx context.Context, t *catalog.TableDef, user catalog
 				l.RLock()
 				defer l.RUnlock()
 			}
-			man, err := e.manifest(t, user)
-			if err != nil {
+			if err := e.checkNewColdKeys(ctx, t, user, fresh); err != nil {
 				return err
-			}
-			// In a transaction, COMMIT checks that no flush or compaction
-			// replaced the segments checked here.
-			e.noteInsertCheck(ctx, t, user, man)
-			if len(man.Segments) > 0 {
-				if err := e.checkColdDuplicates(ctx, t, user, man, fresh); err != nil {
-					return err
-				}
 			}
 		}
 	}

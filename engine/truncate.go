@@ -96,12 +96,6 @@ func (e *Engine) truncate(ctx context.Context, sub subject, st *sqlparse.Truncat
 	if len(segs) > 0 {
 		e.retire(segs)
 	}
-	e.coldState.mu.Lock()
-	delete(e.coldState.dirty, k)
-	delete(e.coldState.firstWrite, k)
-	e.coldState.mu.Unlock()
-	e.folds.mu.Lock()
-	delete(e.folds.cands, k)
-	e.folds.mu.Unlock()
+	e.forgetPartition(k)
 	return messageResult(fmt.Sprintf("Table %s truncated", t.ID)), nil
 }

@@ -267,13 +267,7 @@ func (e *Engine) purgePass(ctx context.Context, id catalog.UserID) (purgeStats, 
 		if len(segs) > 0 && e.cold != nil {
 			e.retire(segs)
 		}
-		e.coldState.mu.Lock()
-		delete(e.coldState.dirty, k)
-		delete(e.coldState.lastSeen, k)
-		e.coldState.mu.Unlock()
-		e.folds.mu.Lock()
-		delete(e.folds.cands, k)
-		e.folds.mu.Unlock()
+		e.forgetPartition(k)
 		st.rows += rows
 		st.segments += len(segs)
 	}
