@@ -148,16 +148,10 @@ func runExecuteMany(ctx context.Context, env *Env) ([]Row, error) {
 		if err != nil {
 			return 0, err
 		}
-		rs, err := conn.Query("SELECT count(*) FROM " + table)
+		got, err := duckCount(conn, table)
 		if err != nil {
 			return 0, err
 		}
-		got := int64(-1)
-		if r := rs.NextBatch(1, 1<<20); r != nil {
-			got = r.Column(0).(*array.Int64).Value(0)
-			r.Release()
-		}
-		rs.Close()
 		if got != int64(rows) {
 			return 0, fmt.Errorf("duckdb executemany: %d rows in %s, want %d", got, table, rows)
 		}

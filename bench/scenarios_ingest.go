@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/kalamdb/kalamdb-go/engine/duck"
 )
 
 // ingestBatchRows is the size of the batches bulk_ingest sends.
@@ -172,17 +174,10 @@ func runBulkIngest(ctx context.Context, env *Env) ([]Row, error) {
 		if err != nil {
 			return 0, err
 		}
-		rs, err := conn.Query("SELECT count(*) FROM " + table)
+		got, err := duckCount(conn, table)
 		if err != nil {
 			return 0, err
 		}
-		rec := rs.NextBatch(1, 1<<20)
-		var got int64 = -1
-		if rec != nil {
-			got = rec.Column(0).(*array.Int64).Value(0)
-			rec.Release()
-		}
-		rs.Close()
 		if got != int64(rows) {
 			return 0, fmt.Errorf("duckdb appender: %d rows in %s, want %d", got, table, rows)
 		}
@@ -200,4 +195,20 @@ func runBulkIngest(ctx context.Context, env *Env) ([]Row, error) {
 		Target:       &Target{Op: ">=", Value: 1_000_000},
 		Note: fmt.Sprintf("ADBC statement ingest (Flight SQL DoPut CommandStatementIngest, create mode) of %d pre-built %d-row batches (id, name, v, x, ts[us]) into a new SHARED table per repetition, timed until ExecuteUpdate returns (durable); count(*) and sum(v) verified after each; baseline appends the same batches with conn.AppendRecord (not durable: in-memory DuckDB)",
 			len(recs), ingestBatchRows)}}, nil
+}
+
+// duckCount is count(*) of a table of the in-process DuckDB baseline (-1
+// when the query returns no row).
+func duckCount(conn *duck.Conn, table string) (int64, error) {
+	rs, err := conn.Query("SELECT count(*) FROM " + table)
+	if err != nil {
+		return 0, err
+	}
+	defer rs.Close()
+	got := int64(-1)
+	if r := rs.NextBatch(1, 1<<20); r != nil {
+		got = r.Column(0).(*array.Int64).Value(0)
+		r.Release()
+	}
+	return got, rs.Err()
 }

@@ -94,10 +94,13 @@ func (e *Engine) scrubPlan(q *scopedQuery, text string) string {
 	if e.opts.ColdDir != "" {
 		text = strings.ReplaceAll(text, e.opts.ColdDir, padTo("<storage>", len(e.opts.ColdDir)))
 	}
-	for re, with := range map[*regexp.Regexp]string{internalName: "<internal>", segmentFile: "<segment>"} {
-		text = re.ReplaceAllStringFunc(text, func(m string) string { return padTo(with, len(m)) })
+	for _, r := range []struct {
+		re   *regexp.Regexp
+		with string
+	}{{internalName, "<internal>"}, {segmentFile, "<segment>"}, {hexRun, "<internal>"}} {
+		text = r.re.ReplaceAllStringFunc(text, func(m string) string { return padTo(r.with, len(m)) })
 	}
-	return hexRun.ReplaceAllStringFunc(text, func(m string) string { return padTo("<internal>", len(m)) })
+	return text
 }
 
 // padTo pads s with spaces to n bytes, so that a plan's boxes stay aligned
